@@ -1,0 +1,55 @@
+import { invalidOption } from '../errors.js';
+
+/** When a tenant's breaker opens, how long it stays open, and how it tests recovery. */
+export interface BreakerPolicy {
+  /** Opens when failures / samples in the window is above this (0 < ratio < 1). */
+  failureRatio: number;
+  /** Rolling window of session outcomes considered, in ms. */
+  windowMs: number;
+  /** No decision is taken on fewer outcomes than this in the window. */
+  minSamples: number;
+  /** How long the breaker stays open before letting probes through, in ms. */
+  cooldownMs: number;
+  /** Sessions admitted while half-open; that many successes close the breaker. */
+  halfOpenProbes: number;
+}
+
+export const DEFAULT_BREAKER_POLICY: Readonly<BreakerPolicy> = Object.freeze({
+  failureRatio: 0.5,
+  windowMs: 60_000,
+  minSamples: 5,
+  cooldownMs: 30_000,
+  halfOpenProbes: 1,
+});
+
+export function resolveBreakerPolicy(partial: Partial<BreakerPolicy> | undefined, option = 'circuitBreaker'): BreakerPolicy {
+  if (partial !== undefined && (typeof partial !== 'object' || partial === null)) {
+    throw invalidOption(option, 'must be an object of breaker policy fields', partial);
+  }
+  const policy = { ...DEFAULT_BREAKER_POLICY, ...stripUndefined(partial ?? {}) };
+  const { failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes } = policy;
+  if (typeof failureRatio !== 'number' || !(failureRatio > 0 && failureRatio < 1)) {
+    throw invalidOption(`${option}.failureRatio`, 'must be a number between 0 and 1 (exclusive)', failureRatio);
+  }
+  for (const [field, value] of [
+    ['windowMs', windowMs],
+    ['cooldownMs', cooldownMs],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw invalidOption(`${option}.${field}`, 'must be a positive number of milliseconds', value);
+    }
+  }
+  for (const [field, value] of [
+    ['minSamples', minSamples],
+    ['halfOpenProbes', halfOpenProbes],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw invalidOption(`${option}.${field}`, 'must be an integer of at least 1', value);
+    }
+  }
+  return policy;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,87 @@
+import type { Clock } from '../util/clock.js';
+import type { BreakerPolicy } from './breaker_policy.js';
+import {
+  type AdmitVerdict,
+  type BreakerStateName,
+  type Step,
+  type TransitionReason,
+  admit,
+  currentState,
+  recordOutcome,
+  returnProbe,
+} from './breaker_state.js';
+import type { BreakerStore } from './breaker_store.js';
+
+export interface BreakerTransitionEvent {
+  tenant: string;
+  from: BreakerStateName;
+  to: BreakerStateName;
+  reason: TransitionReason;
+  at: number;
+}
+
+export interface BreakerStatus {
+  state: BreakerStateName;
+  /** Outcomes in the current window (closed only). */
+  samples: number;
+  failures: number;
+  /** When an open breaker lets probes through (epoch ms), if open. */
+  reopenAt?: number;
+  probesAdmitted?: number;
+  /** How many times it has opened in a row without closing. */
+  trips: number;
+}
+
+/** One breaker per tenant over a shared store; a tenant's state never touches another's. */
+export class TenantCircuitBreaker {
+  constructor(
+    private readonly policy: BreakerPolicy,
+    private readonly store: BreakerStore,
+    private readonly clock: Clock,
+    private readonly onTransition: (event: BreakerTransitionEvent) => void,
+  ) {}
+
+  async admit(tenant: string): Promise<AdmitVerdict> {
+    return this.apply(tenant, (state, now) => admit(state, this.policy, now));
+  }
+
+  async returnProbe(tenant: string): Promise<void> {
+    await this.apply(tenant, (state) => returnProbe(state));
+  }
+
+  async record(tenant: string, outcome: { failed: boolean; probe: boolean }): Promise<void> {
+    await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
+  }
+
+  status(tenant: string): BreakerStatus {
+    const now = this.clock.now();
+    const state = currentState(this.store.read(tenant), now);
+    switch (state.name) {
+      case 'closed': {
+        const live = state.samples.filter((s) => s.at > now - this.policy.windowMs);
+        return { state: 'closed', samples: live.length, failures: live.filter((s) => s.failed).length, trips: 0 };
+      }
+      case 'open':
+        return { state: 'open', samples: 0, failures: 0, reopenAt: state.reopenAt, trips: state.trips };
+      case 'half_open':
+        return { state: 'half_open', samples: 0, failures: 0, probesAdmitted: state.probesAdmitted, trips: state.trips };
+    }
+  }
+
+  tenants(): string[] {
+    return this.store.tenants();
+  }
+
+  private async apply<T>(tenant: string, step: (state: Parameters<typeof currentState>[0], now: number) => Step<T>): Promise<T> {
+    const now = this.clock.now();
+    const applied = await this.store.update(tenant, (state) => step(state, now));
+    for (const transition of applied.transitions) {
+      try {
+        this.onTransition({ tenant, ...transition, at: now });
+      } catch {
+        // A telemetry listener must never change a breaker decision.
+      }
+    }
+    return applied.result;
+  }
+}

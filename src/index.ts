@@ -1,0 +1,45 @@
+// The public front door of openrtc. Every export is listed by name; test/public_api.test.ts
+// pins this list so a change to the surface is always a deliberate one.
+
+export { AgentPool } from './pool/agent_pool.js';
+export type { AdmissionDecision, CallRequest } from './pool/agent_pool.js';
+export type { AgentPoolOptions, SessionOptions } from './pool/options.js';
+export { SNAPSHOT_SCHEMA_VERSION } from './pool/snapshot.js';
+export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './pool/snapshot.js';
+export type {
+  AdmissionEvent,
+  PoolEventMap,
+  PoolEventName,
+  PoolListener,
+  ReservationExpiredEvent,
+  SessionEndedEvent,
+  SessionOutcome,
+  SessionStartedEvent,
+} from './pool/events.js';
+
+export { AdmissionTicket } from './admission/admission_ticket.js';
+export type { TicketEnd, TicketState } from './admission/admission_ticket.js';
+export { DEFAULT_BREAKER_POLICY } from './admission/breaker_policy.js';
+export type { BreakerPolicy } from './admission/breaker_policy.js';
+export type { BreakerState, BreakerStateName, TransitionReason } from './admission/breaker_state.js';
+export { InMemoryBreakerStore } from './admission/breaker_store.js';
+export type { BreakerStore } from './admission/breaker_store.js';
+export type { BreakerStatus, BreakerTransitionEvent } from './admission/circuit_breaker.js';
+export { InMemoryReservationStore } from './admission/reservation_store.js';
+export type { ReservationStore, ReserveRequest, ReserveResult } from './admission/reservation_store.js';
+
+export type { AgentClass } from './routing/agent_registry.js';
+export type { AgentRouter, RouteRequest } from './routing/router.js';
+
+export { DEFAULT_TENANT, isValidTenantId } from './tenancy/tenant_id.js';
+export type { DefaultProviders, TenantProviders } from './tenancy/providers.js';
+export type { ConfigLoadEvent, ConfigLoadResult, TenantConfigLoader, TenantConfigSource } from './tenancy/tenant_config.js';
+
+export { currentAgentName, currentSessionId, currentTenant, getSessionContext } from './session/session_context.js';
+export type { SessionContext } from './session/session_context.js';
+export type { BuiltSession } from './session/session_builder.js';
+
+export { OpenRtcError, REFUSAL_REASONS } from './errors.js';
+export type { OpenRtcErrorCode, RefusalReason } from './errors.js';
+export { systemClock } from './util/clock.js';
+export type { Clock, TimerHandle } from './util/clock.js';

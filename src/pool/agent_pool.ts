@@ -1,0 +1,386 @@
+import { performance } from 'node:perf_hooks';
+import { AdmissionTicket, type TicketEnd, type TicketHost } from '../admission/admission_ticket.js';
+import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_policy.js';
+import { InMemoryBreakerStore } from '../admission/breaker_store.js';
+import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
+import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
+import { OpenRtcError, REFUSAL_REASONS, type RefusalReason, invalidOption } from '../errors.js';
+import { type AgentClass, AgentRegistry, defaultAgentName } from '../routing/agent_registry.js';
+import { discoverAgents } from '../routing/discover.js';
+import { type AgentRouter, routeCall } from '../routing/router.js';
+import { type BuiltSession, buildAgentSession } from '../session/session_builder.js';
+import { type SessionContext, runWithSessionContext } from '../session/session_context.js';
+import { parseMetadata } from '../tenancy/metadata.js';
+import type { DefaultProviders } from '../tenancy/providers.js';
+import { TenantConfigResolver } from '../tenancy/tenant_config.js';
+import { resolveTenant } from '../tenancy/tenant_id.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { type PoolEventName, PoolEvents, type PoolListener, type SessionOutcome } from './events.js';
+import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoolOptions } from './options.js';
+import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
+import { TenantStats } from './tenant_stats.js';
+
+/** An incoming call, as the LiveKit server describes it in an availability request. */
+export interface CallRequest {
+  jobId: string;
+  roomName: string;
+  /** Raw job metadata (JSON by convention). */
+  jobMetadata?: string;
+  /** Raw room metadata (JSON by convention). */
+  roomMetadata?: string;
+}
+
+export type AdmissionDecision =
+  | { accepted: true; ticket: AdmissionTicket }
+  | {
+      accepted: false;
+      reason: RefusalReason;
+      message: string;
+      /** Undefined when the tenant id was invalid. */
+      tenant: string | undefined;
+      agent: string | undefined;
+    };
+
+const DEFAULT_TTL_MS = 60_000;
+const DEFAULT_LOADER_TIMEOUT_MS = 5_000;
+const DEFAULT_ASSIGNMENT_TIMEOUT_MS = 15_000;
+
+/**
+ * Hosts many agents for many tenants in one worker. For every call it decides which
+ * agent serves it, under which tenant, with whose provider objects, and whether it may
+ * start at all; then it builds the session and keeps count of everything it decided.
+ */
+export class AgentPool {
+  readonly deploymentVersion: string;
+  private readonly registry = new AgentRegistry();
+  private readonly router: AgentRouter | undefined;
+  private readonly defaults: DefaultProviders;
+  private readonly sessionOptions: SessionOptions | undefined;
+  private readonly configResolver: TenantConfigResolver;
+  private readonly tenantCaps: Readonly<Record<string, number>>;
+  private readonly defaultTenantCap: number | undefined;
+  private readonly globalCap: number | undefined;
+  private readonly breaker: TenantCircuitBreaker | undefined;
+  readonly breakerPolicy: BreakerPolicy | undefined;
+  private readonly store: ReservationStore;
+  private readonly assignmentTimeoutMs: number;
+  private readonly clock: Clock;
+  private readonly events: PoolEvents;
+  private readonly startedAt: number;
+  private readonly tickets = new Map<string, AdmissionTicket>();
+  private readonly stats = new Map<string, TenantStats>();
+  private readonly rejections = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
+  private readonly totals: SnapshotTotals = { admitted: 0, started: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0, rejected: 0 };
+  private drainingSince: number | undefined;
+  private readonly ticketHost: TicketHost;
+
+  constructor(options: AgentPoolOptions = {}) {
+    validatePoolOptions(options);
+    this.clock = options.clock ?? systemClock;
+    this.events = new PoolEvents((error, name) => {
+      process.emitWarning(`openrtc: a "${name}" listener threw: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    if (options.agent !== undefined) this.registry.add(defaultAgentName(options.agent), options.agent, 'agent');
+    for (const [name, agentClass] of Object.entries(options.agents ?? {})) this.registry.add(name, agentClass, `agents["${name}"]`);
+
+    this.router = options.router;
+    this.defaults = { stt: options.stt, llm: options.llm, tts: options.tts, vad: options.vad };
+    this.sessionOptions = options.sessionOptions;
+    this.configResolver = new TenantConfigResolver({
+      source: options.tenantConfig,
+      ttlMs: positiveMillis('tenantConfigTtlMs', options.tenantConfigTtlMs, DEFAULT_TTL_MS),
+      timeoutMs: positiveMillis('tenantConfigTimeoutMs', options.tenantConfigTimeoutMs, DEFAULT_LOADER_TIMEOUT_MS),
+      clock: this.clock,
+      onLoad: (event) => this.events.emit('configLoad', event),
+    });
+    this.tenantCaps = { ...(options.maxSessionsPerTenant ?? {}) };
+    this.defaultTenantCap = options.defaultMaxSessionsPerTenant;
+    this.globalCap = options.maxConcurrentSessions;
+    if (options.circuitBreaker !== undefined && options.enableTenantCircuitBreaker !== true) {
+      throw invalidOption('circuitBreaker', 'has no effect unless `enableTenantCircuitBreaker` is true', options.circuitBreaker);
+    }
+    if (options.enableTenantCircuitBreaker) {
+      this.breakerPolicy = resolveBreakerPolicy(options.circuitBreaker);
+      this.breaker = new TenantCircuitBreaker(
+        this.breakerPolicy,
+        options.breakerStore ?? new InMemoryBreakerStore(),
+        this.clock,
+        (event) => this.events.emit('breakerTransition', event),
+      );
+    }
+    this.store = options.reservationStore ?? new InMemoryReservationStore();
+    this.assignmentTimeoutMs = positiveMillis('assignmentTimeoutMs', options.assignmentTimeoutMs, DEFAULT_ASSIGNMENT_TIMEOUT_MS);
+    this.deploymentVersion = options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev';
+    this.startedAt = this.clock.now();
+    this.ticketHost = {
+      onStarted: (ticket) => this.onTicketStarted(ticket),
+      onEnded: (ticket, end, detail) => this.onTicketEnded(ticket, end, detail),
+    };
+  }
+
+  /** Registers another agent; running sessions are untouched. */
+  add(name: string, agentClass: AgentClass): this {
+    this.registry.add(name, agentClass, `add("${name}")`);
+    return this;
+  }
+
+  /** Registers every agent module in a folder (one agent per module). */
+  async discover(dir: string): Promise<string[]> {
+    const found = await discoverAgents(dir);
+    // Validate the whole folder before registering any of it, so a bad module adds nothing.
+    const scratch = new AgentRegistry();
+    for (const name of this.registry.names()) scratch.add(name, this.registry.get(name));
+    for (const { name, agentClass, file } of found) scratch.add(name, agentClass, `discover: ${file}`);
+    for (const { name, agentClass } of found) this.registry.add(name, agentClass);
+    return found.map((f) => f.name);
+  }
+
+  get agentNames(): string[] {
+    return this.registry.names();
+  }
+
+  get isDraining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /** Subscribes to what the pool decides and observes; returns an unsubscribe function. */
+  on<K extends PoolEventName>(name: K, listener: PoolListener<K>): () => void {
+    return this.events.on(name, listener);
+  }
+
+  /**
+   * Decides one call: tenant, draining, agent, tenant config, breaker, tenant cap, global
+   * cap. An accepted call holds a slot until its ticket finishes or its assignment times out.
+   */
+  async admit(request: CallRequest): Promise<AdmissionDecision> {
+    const startedAt = performance.now();
+    const jobMetadata = parseMetadata(request.jobMetadata);
+    const roomMetadata = parseMetadata(request.roomMetadata);
+    // What is known so far, so a refusal is labelled with as much as was decided.
+    const known: { tenant?: string; agent?: string } = {};
+    const refuse = (reason: RefusalReason, message: string): AdmissionDecision => {
+      const { tenant, agent } = known;
+      this.rejections[reason]++;
+      this.totals.rejected++;
+      if (tenant !== undefined) this.tenantStats(tenant).reject(reason);
+      this.events.emit('admission', {
+        jobId: request.jobId, tenant, agent, accepted: false, reason, message, probe: false,
+        durationMs: performance.now() - startedAt,
+      });
+      return { accepted: false, reason, message, tenant, agent };
+    };
+
+    const tenantResolution = resolveTenant(jobMetadata, roomMetadata);
+    if (!tenantResolution.ok) return refuse('invalid_tenant', tenantResolution.message);
+    const tenant = tenantResolution.tenant;
+    known.tenant = tenant;
+
+    if (this.isDraining) return refuse('draining', 'the worker is draining and accepts no new calls');
+
+    const route = await routeCall(
+      { tenant, jobMetadata, roomMetadata, roomName: request.roomName, agentNames: this.registry.names() },
+      this.router,
+      (name) => this.registry.has(name),
+    );
+    if (!route.ok) return refuse('unknown_agent', route.message);
+    const agent = route.agentName;
+    known.agent = agent;
+    const agentClass = this.registry.get(agent);
+    if (!agentClass) return refuse('unknown_agent', `agent "${agent}" is not registered`);
+
+    let providers;
+    try {
+      providers = await this.configResolver.resolve(tenant);
+    } catch (error: unknown) {
+      return refuse('config_error', error instanceof OpenRtcError ? error.rawMessage : 'tenant config could not be resolved');
+    }
+
+    // Draining may have begun while the loader ran.
+    if (this.isDraining) return refuse('draining', 'the worker is draining and accepts no new calls');
+
+    let probe = false;
+    if (this.breaker) {
+      const verdict = await this.breaker.admit(tenant);
+      if (!verdict.allowed) {
+        const wait = Math.max(0, verdict.retryAt - this.clock.now());
+        return refuse('circuit_open', wait > 0
+          ? `circuit breaker for tenant "${tenant}" is open; probes resume in ${Math.ceil(wait / 1000)} s`
+          : `circuit breaker for tenant "${tenant}" is half-open and its probe budget is in use`);
+      }
+      probe = verdict.probe;
+    }
+
+    const tenantCap = this.capFor(tenant);
+    const reserved = await this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap });
+    if (!reserved.reserved) {
+      if (probe) await this.breaker?.returnProbe(tenant);
+      return reserved.reason === 'tenant_cap'
+        ? refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`)
+        : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
+    }
+
+    const ticket = new AdmissionTicket(
+      request.jobId, tenant, agent, agentClass, providers, probe, this.clock.now(), request.roomName, this.ticketHost,
+    );
+    this.tickets.set(request.jobId, ticket);
+    ticket.armAssignmentTimer(this.clock.setTimer(() => void ticket.finish('expired'), this.assignmentTimeoutMs));
+    this.totals.admitted++;
+    this.tenantStats(tenant);
+    this.events.emit('admission', {
+      jobId: request.jobId, tenant, agent, accepted: true, reason: undefined, message: undefined, probe,
+      durationMs: performance.now() - startedAt,
+    });
+    return { accepted: true, ticket };
+  }
+
+  /** The ticket of an accepted call that has not ended, by job id. */
+  ticket(jobId: string): AdmissionTicket | undefined {
+    return this.tickets.get(jobId);
+  }
+
+  /** The session context a ticket's code runs in. */
+  sessionContext(ticket: AdmissionTicket): SessionContext {
+    return { tenant: ticket.tenant, agent: ticket.agentName, sessionId: ticket.jobId, jobId: ticket.jobId, roomName: ticket.roomName };
+  }
+
+  /**
+   * Builds the Agent and AgentSession for an admitted call, inside its session context.
+   * Providers: the tenant's own, then the agent class's own, then the pool defaults; the
+   * tenant's win even over an Agent subclass that sets its own.
+   */
+  async buildSession(ticket: AdmissionTicket): Promise<BuiltSession> {
+    return runWithSessionContext(this.sessionContext(ticket), () =>
+      buildAgentSession({
+        agentClass: ticket.agentClass,
+        tenantProviders: ticket.tenantProviders,
+        defaults: this.defaults,
+        sessionOptions: this.sessionOptions,
+      }),
+    );
+  }
+
+  /** Stops accepting calls; live sessions carry on. */
+  startDraining(): void {
+    if (this.drainingSince !== undefined) return;
+    this.drainingSince = this.clock.now();
+    this.events.emit('draining', { at: this.drainingSince });
+  }
+
+  /** Live tickets: running sessions and accepted calls awaiting assignment. */
+  liveTickets(): AdmissionTicket[] {
+    return [...this.tickets.values()];
+  }
+
+  runtimeSnapshot(): RuntimeSnapshot {
+    const now = this.clock.now();
+    const sessionsByTenant: Record<string, number> = {};
+    const sessionsByAgent: Record<string, number> = {};
+    const reservedByTenant: Record<string, number> = {};
+    let active = 0;
+    let reserved = 0;
+    for (const ticket of this.tickets.values()) {
+      if (ticket.state === 'running') {
+        active++;
+        sessionsByTenant[ticket.tenant] = (sessionsByTenant[ticket.tenant] ?? 0) + 1;
+        sessionsByAgent[ticket.agentName] = (sessionsByAgent[ticket.agentName] ?? 0) + 1;
+      } else if (ticket.state === 'reserved') {
+        reserved++;
+        reservedByTenant[ticket.tenant] = (reservedByTenant[ticket.tenant] ?? 0) + 1;
+      }
+    }
+    const tenantIds = new Set<string>([
+      ...this.stats.keys(),
+      ...Object.keys(this.tenantCaps),
+      ...this.configResolver.staticTenants(),
+      ...(this.breaker?.tenants() ?? []),
+    ]);
+    const tenants: Record<string, TenantSnapshot> = {};
+    for (const id of [...tenantIds].sort()) {
+      const stats = this.stats.get(id) ?? new TenantStats();
+      const cap = this.capFor(id) ?? null;
+      const activeCount = sessionsByTenant[id] ?? 0;
+      const reservedCount = reservedByTenant[id] ?? 0;
+      tenants[id] = {
+        active: activeCount,
+        reserved: reservedCount,
+        cap,
+        utilization: cap === null ? null : (activeCount + reservedCount) / cap,
+        breaker: this.breaker ? this.breaker.status(id) : null,
+        rejectionsByReason: { ...stats.rejectionsByReason },
+        started: stats.started,
+        succeeded: stats.succeeded,
+        failed: stats.failed,
+        cancelled: stats.cancelled,
+      };
+    }
+    return {
+      schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+      takenAt: new Date(now).toISOString(),
+      deploymentVersion: this.deploymentVersion,
+      uptimeMs: now - this.startedAt,
+      draining: this.isDraining,
+      agents: this.registry.names(),
+      maxConcurrentSessions: this.globalCap ?? null,
+      activeSessions: active,
+      reservedSessions: reserved,
+      sessionsByTenant,
+      sessionsByAgent,
+      tenants,
+      rejectionsByReason: { ...this.rejections },
+      totals: { ...this.totals },
+    };
+  }
+
+  /** The cap that applies to a tenant, if any. */
+  capFor(tenant: string): number | undefined {
+    return Object.prototype.hasOwnProperty.call(this.tenantCaps, tenant) ? this.tenantCaps[tenant] : this.defaultTenantCap;
+  }
+
+  private tenantStats(tenant: string): TenantStats {
+    let stats = this.stats.get(tenant);
+    if (!stats) {
+      stats = new TenantStats();
+      this.stats.set(tenant, stats);
+    }
+    return stats;
+  }
+
+  private onTicketStarted(ticket: AdmissionTicket): void {
+    this.totals.started++;
+    this.tenantStats(ticket.tenant).started++;
+    this.events.emit('sessionStarted', { jobId: ticket.jobId, sessionId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName });
+  }
+
+  private async onTicketEnded(ticket: AdmissionTicket, end: TicketEnd, detail: string | undefined): Promise<void> {
+    this.tickets.delete(ticket.jobId);
+    await this.store.release(ticket.jobId);
+    const started = ticket.startedAt !== undefined;
+    if (end === 'expired' || !started) {
+      if (end === 'expired') this.totals.expired++;
+      if (ticket.probe) await this.breaker?.returnProbe(ticket.tenant);
+      if (end === 'expired') {
+        this.events.emit('reservationExpired', {
+          jobId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName, waitedMs: this.clock.now() - ticket.admittedAt,
+        });
+      }
+      return;
+    }
+    const outcome: SessionOutcome = end;
+    const stats = this.tenantStats(ticket.tenant);
+    if (outcome === 'success') { this.totals.succeeded++; stats.succeeded++; }
+    if (outcome === 'failed') { this.totals.failed++; stats.failed++; }
+    if (outcome === 'cancelled') { this.totals.cancelled++; stats.cancelled++; }
+    if (this.breaker) {
+      // Drains and terminations say nothing about the tenant's health.
+      if (outcome === 'cancelled') {
+        if (ticket.probe) await this.breaker.returnProbe(ticket.tenant);
+      } else {
+        await this.breaker.record(ticket.tenant, { failed: outcome === 'failed', probe: ticket.probe });
+      }
+    }
+    this.events.emit('sessionEnded', {
+      jobId: ticket.jobId, sessionId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName,
+      outcome, durationMs: this.clock.now() - (ticket.startedAt ?? ticket.admittedAt), detail,
+    });
+  }
+}

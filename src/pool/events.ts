@@ -1,0 +1,84 @@
+import type { BreakerTransitionEvent } from '../admission/circuit_breaker.js';
+import type { RefusalReason } from '../errors.js';
+import type { ConfigLoadEvent } from '../tenancy/tenant_config.js';
+
+/** How a session ended. Hangups are successes; drains and terminations are cancellations. */
+export type SessionOutcome = 'success' | 'failed' | 'cancelled';
+
+export interface AdmissionEvent {
+  jobId: string;
+  /** Undefined when the tenant id itself was invalid: it never becomes a label. */
+  tenant: string | undefined;
+  agent: string | undefined;
+  accepted: boolean;
+  reason: RefusalReason | undefined;
+  message: string | undefined;
+  probe: boolean;
+  durationMs: number;
+}
+
+export interface SessionStartedEvent {
+  jobId: string;
+  sessionId: string;
+  tenant: string;
+  agent: string;
+}
+
+export interface SessionEndedEvent extends SessionStartedEvent {
+  outcome: SessionOutcome;
+  durationMs: number;
+  /** Why it failed or was cancelled, secret-free. */
+  detail: string | undefined;
+}
+
+export interface ReservationExpiredEvent {
+  jobId: string;
+  tenant: string;
+  agent: string;
+  waitedMs: number;
+}
+
+export interface PoolEventMap {
+  admission: AdmissionEvent;
+  sessionStarted: SessionStartedEvent;
+  sessionEnded: SessionEndedEvent;
+  reservationExpired: ReservationExpiredEvent;
+  breakerTransition: BreakerTransitionEvent;
+  configLoad: ConfigLoadEvent;
+  draining: { at: number };
+}
+
+export type PoolEventName = keyof PoolEventMap;
+export type PoolListener<K extends PoolEventName> = (event: PoolEventMap[K]) => void;
+
+/**
+ * A small typed emitter. Listeners (telemetry, logs, `top`) run synchronously; one that
+ * throws is reported to `onListenerError` and never changes what the pool decided.
+ */
+export class PoolEvents {
+  private readonly listeners = new Map<PoolEventName, Set<(event: never) => void>>();
+
+  constructor(private readonly onListenerError: (error: unknown, event: PoolEventName) => void = () => {}) {}
+
+  on<K extends PoolEventName>(name: K, listener: PoolListener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  emit<K extends PoolEventName>(name: K, event: PoolEventMap[K]): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(event as never);
+      } catch (error: unknown) {
+        this.onListenerError(error, name);
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { BreakerStatus } from '../admission/circuit_breaker.js';
+import type { RefusalReason } from '../errors.js';
+
+/** Bumped whenever a field changes meaning or disappears; new fields keep the version. */
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+export interface TenantSnapshot {
+  /** Sessions running now. */
+  active: number;
+  /** Calls accepted and waiting for their assignment. */
+  reserved: number;
+  /** The tenant's cap, or null for none. */
+  cap: number | null;
+  /** (active + reserved) / cap, or null without a cap. */
+  utilization: number | null;
+  /** Null when the pool runs without a breaker. */
+  breaker: BreakerStatus | null;
+  rejectionsByReason: Partial<Record<RefusalReason, number>>;
+  started: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface SnapshotTotals {
+  admitted: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Accepted calls whose assignment never came. */
+  expired: number;
+  rejected: number;
+}
+
+/**
+ * What the pool is doing, as plain JSON-serializable data. It holds counts, names and
+ * states only: never provider objects, keys, room names or participant data.
+ */
+export interface RuntimeSnapshot {
+  schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
+  takenAt: string;
+  deploymentVersion: string;
+  uptimeMs: number;
+  draining: boolean;
+  agents: string[];
+  maxConcurrentSessions: number | null;
+  activeSessions: number;
+  reservedSessions: number;
+  sessionsByTenant: Record<string, number>;
+  sessionsByAgent: Record<string, number>;
+  tenants: Record<string, TenantSnapshot>;
+  rejectionsByReason: Record<RefusalReason, number>;
+  totals: SnapshotTotals;
+}

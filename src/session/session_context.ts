@@ -1,0 +1,44 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Who a piece of agent code is running for. */
+export interface SessionContext {
+  tenant: string;
+  agent: string;
+  /** openrtc's id for this session (the LiveKit job id). */
+  sessionId: string;
+  jobId: string;
+  roomName: string;
+}
+
+const storage = new AsyncLocalStorage<SessionContext>();
+
+/** Runs `fn` with `context` as the current session for everything it awaits. */
+export function runWithSessionContext<T>(context: SessionContext, fn: () => T): T {
+  return storage.run(Object.freeze({ ...context }), fn);
+}
+
+/** The current session, or undefined outside of one. */
+export function getSessionContext(): SessionContext | undefined {
+  return storage.getStore();
+}
+
+/** The current session's tenant; throws outside a session so a mistake is loud. */
+export function currentTenant(): string {
+  return requireContext('currentTenant').tenant;
+}
+
+/** The name of the agent serving the current session. */
+export function currentAgentName(): string {
+  return requireContext('currentAgentName').agent;
+}
+
+/** The current session's id. */
+export function currentSessionId(): string {
+  return requireContext('currentSessionId').sessionId;
+}
+
+function requireContext(accessor: string): SessionContext {
+  const context = storage.getStore();
+  if (!context) throw new Error(`${accessor}() was called outside an openrtc session`);
+  return context;
+}

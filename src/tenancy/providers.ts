@@ -1,0 +1,36 @@
+import type { llm, stt, tts, VAD } from '@livekit/agents';
+
+/**
+ * The provider objects a tenant brings: built with the tenant's own API keys. openrtc
+ * only ever passes them by reference to that tenant's sessions; it never reads, logs or
+ * copies what is inside them.
+ */
+export interface TenantProviders {
+  stt?: stt.STT;
+  llm?: llm.LLM | llm.RealtimeModel;
+  tts?: tts.TTS;
+}
+
+/** Pool-wide defaults, used where neither the tenant nor the agent class sets a provider. */
+export interface DefaultProviders extends TenantProviders {
+  vad?: VAD;
+}
+
+export const TENANT_PROVIDER_KEYS = ['stt', 'llm', 'tts'] as const;
+export type TenantProviderKey = (typeof TENANT_PROVIDER_KEYS)[number];
+
+/** Why a value is not a TenantProviders object, or undefined when it is one. */
+export function tenantProvidersProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'must be an object with optional stt, llm and tts provider objects';
+  }
+  for (const [key, provider] of Object.entries(value)) {
+    if (!(TENANT_PROVIDER_KEYS as readonly string[]).includes(key)) {
+      return `has unknown key "${key}" (allowed: ${TENANT_PROVIDER_KEYS.join(', ')}; prompts belong in an Agent subclass chosen by a router)`;
+    }
+    if (provider !== undefined && (typeof provider !== 'object' || provider === null)) {
+      return `key "${key}" must be a provider object`;
+    }
+  }
+  return undefined;
+}

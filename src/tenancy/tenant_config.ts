@@ -1,0 +1,164 @@
+import { OpenRtcError, describeValue, invalidOption } from '../errors.js';
+import type { Clock } from '../util/clock.js';
+import { type TenantProviders, tenantProvidersProblem } from './providers.js';
+import { tenantIdProblem } from './tenant_id.js';
+
+/** Returns the tenant's providers, or null/undefined to use the defaults. */
+export type TenantConfigLoader = (
+  tenant: string,
+) => TenantProviders | null | undefined | Promise<TenantProviders | null | undefined>;
+
+export type TenantConfigSource = Readonly<Record<string, TenantProviders>> | TenantConfigLoader;
+
+export type ConfigLoadResult = 'static' | 'cache_hit' | 'loaded' | 'error' | 'timeout';
+
+export interface ConfigLoadEvent {
+  tenant: string;
+  result: ConfigLoadResult;
+  /** Time spent waiting for the loader, 0 for static and cached answers. */
+  durationMs: number;
+  /** Set for `error` and `timeout`: a message that carries no provider objects. */
+  message?: string;
+}
+
+export interface TenantConfigResolverOptions {
+  source: TenantConfigSource | undefined;
+  /** How long a loader's answer is reused; rotation of a tenant's keys shows within this. */
+  ttlMs: number;
+  /** A loader that has not settled by then refuses the call with `config_error`. */
+  timeoutMs: number;
+  clock: Clock;
+  onLoad?: (event: ConfigLoadEvent) => void;
+}
+
+interface CacheEntry {
+  value: TenantProviders | null;
+  expiresAt: number;
+}
+
+/**
+ * Answers "whose provider objects does this call use?". Loader answers are cached per
+ * tenant, concurrent first calls share one load, a hung loader times out, and a failure
+ * refuses only that call: it never falls back to a cached answer for another tenant.
+ */
+export class TenantConfigResolver {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, Promise<TenantProviders | null>>();
+  private readonly options: TenantConfigResolverOptions;
+
+  constructor(options: TenantConfigResolverOptions) {
+    validateSource(options.source);
+    this.options = options;
+  }
+
+  get isLoader(): boolean {
+    return typeof this.options.source === 'function';
+  }
+
+  /** Tenants named in a static map (for caps and snapshots). */
+  staticTenants(): string[] {
+    const source = this.options.source;
+    return source && typeof source === 'object' ? Object.keys(source) : [];
+  }
+
+  /** Resolves a tenant's providers; rejects with an `OpenRtcError` coded `config_error`. */
+  async resolve(tenant: string): Promise<TenantProviders | null> {
+    const source = this.options.source;
+    if (source === undefined) return null;
+    if (typeof source === 'object') {
+      this.emit({ tenant, result: 'static', durationMs: 0 });
+      return Object.prototype.hasOwnProperty.call(source, tenant) ? (source[tenant] ?? null) : null;
+    }
+
+    const cached = this.cache.get(tenant);
+    if (cached && cached.expiresAt > this.options.clock.now()) {
+      this.emit({ tenant, result: 'cache_hit', durationMs: 0 });
+      return cached.value;
+    }
+    const pending = this.inFlight.get(tenant);
+    if (pending) return pending;
+
+    const load = this.load(source, tenant).finally(() => this.inFlight.delete(tenant));
+    this.inFlight.set(tenant, load);
+    return load;
+  }
+
+  /** Drops a tenant's cached answer so the next call loads afresh. */
+  invalidate(tenant?: string): void {
+    if (tenant === undefined) this.cache.clear();
+    else this.cache.delete(tenant);
+  }
+
+  private async load(loader: TenantConfigLoader, tenant: string): Promise<TenantProviders | null> {
+    const { clock, timeoutMs, ttlMs } = this.options;
+    const startedAt = clock.now();
+    let timer: { cancel(): void } | undefined;
+    let timedOut = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = clock.setTimer(() => {
+        timedOut = true;
+        reject(
+          new OpenRtcError(
+            'config_error',
+            `tenantConfig loader for tenant "${tenant}" did not settle within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+    });
+
+    try {
+      const answer = await Promise.race([Promise.resolve().then(() => loader(tenant)), timeout]);
+      const value = answer ?? null;
+      if (value !== null) {
+        const problem = tenantProvidersProblem(value);
+        if (problem) {
+          throw new OpenRtcError('config_error', `tenantConfig loader result for tenant "${tenant}" ${problem}`);
+        }
+      }
+      this.cache.set(tenant, { value, expiresAt: clock.now() + ttlMs });
+      this.emit({ tenant, result: 'loaded', durationMs: clock.now() - startedAt });
+      return value;
+    } catch (error: unknown) {
+      const wrapped =
+        error instanceof OpenRtcError
+          ? error
+          : new OpenRtcError('config_error', `tenantConfig loader failed for tenant "${tenant}": ${errorText(error)}`, {
+              cause: error,
+            });
+      this.emit({
+        tenant,
+        result: timedOut ? 'timeout' : 'error',
+        durationMs: clock.now() - startedAt,
+        message: wrapped.rawMessage,
+      });
+      throw wrapped;
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  private emit(event: ConfigLoadEvent): void {
+    try {
+      this.options.onLoad?.(event);
+    } catch {
+      // Telemetry must never change an admission outcome.
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : describeValue(error);
+}
+
+function validateSource(source: TenantConfigSource | undefined): void {
+  if (source === undefined || typeof source === 'function') return;
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+    throw invalidOption('tenantConfig', 'must be a map of tenant id to providers, or a loader function', source);
+  }
+  for (const [tenant, providers] of Object.entries(source)) {
+    const idProblem = tenantIdProblem(tenant);
+    if (idProblem) throw invalidOption(`tenantConfig["${tenant}"]`, `key is not a tenant id: it ${idProblem}`, tenant);
+    const problem = tenantProvidersProblem(providers);
+    if (problem) throw invalidOption(`tenantConfig["${tenant}"]`, problem, providers);
+  }
+}

@@ -1,0 +1,6 @@
+// `openrtc/testing`: the fakes openrtc's own tests use, shipped so that users can test
+// their agents and pools the same way, without paid providers or a LiveKit server.
+
+export { FakeTTS } from './fake_tts.js';
+export type { FakeTTSOptions } from './fake_tts.js';
+export { ManualClock } from './manual_clock.js';
