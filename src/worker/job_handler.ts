@@ -1,0 +1,56 @@
+/**
+ * The seam between the LiveKit worker protocol (src/worker) and the pool. The worker
+ * connection speaks protobuf over the WebSocket; the handler decides and hosts.
+ */
+export interface JobRequest {
+  jobId: string;
+  /** Dispatch id, if the server sent one. */
+  dispatchId: string;
+  agentName: string;
+  roomName: string;
+  roomSid: string;
+  /** Raw job metadata string. */
+  jobMetadata: string;
+  /** Raw room metadata string. */
+  roomMetadata: string;
+  /** Job attributes as the server sent them. */
+  attributes: Record<string, string>;
+}
+
+export type AvailabilityAnswer =
+  | {
+      accept: true;
+      participantIdentity: string;
+      participantName: string;
+      participantMetadata: string;
+      participantAttributes: Record<string, string>;
+    }
+  | { accept: false; reason: string };
+
+export interface JobAssignment {
+  job: JobRequest;
+  /** Where to join the room; may be empty, meaning the worker's own server url. */
+  url: string;
+  token: string;
+}
+
+export interface WorkerLoad {
+  /** 0..1, sent as `load` in updateWorker. */
+  load: number;
+  jobCount: number;
+  /** Sent as WS_FULL when true (full, or draining). */
+  full: boolean;
+}
+
+export type JobEndStatus = 'success' | 'failed';
+
+export interface JobHandler {
+  /** Answers an availability request; must not throw (a thrown error is answered as a reject). */
+  onAvailability(request: JobRequest): Promise<AvailabilityAnswer>;
+  /** The server assigned an accepted job: start hosting it. */
+  onAssignment(assignment: JobAssignment): void;
+  /** The server asked for a job to end. */
+  onTermination(jobId: string): void;
+  /** Current load, read for every updateWorker message. */
+  load(): WorkerLoad;
+}
