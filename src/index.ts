@@ -15,6 +15,7 @@ export type {
   SessionEndedEvent,
   SessionOutcome,
   SessionStartedEvent,
+  UsageEvent,
 } from './pool/events.js';
 
 export { AdmissionTicket } from './admission/admission_ticket.js';

@@ -38,6 +38,23 @@ export interface ReservationExpiredEvent {
   waitedMs: number;
 }
 
+/** Provider usage of one session, from agents-js `metrics_collected` events. */
+export interface UsageEvent {
+  tenant: string;
+  agent: string;
+  kind: 'llm' | 'stt' | 'tts';
+  provider: string;
+  model: string;
+  /** LLM only. */
+  inputTokens?: number;
+  outputTokens?: number;
+  cachedTokens?: number;
+  /** STT only: seconds of audio recognised. */
+  audioSeconds?: number;
+  /** TTS only: characters synthesised. */
+  characters?: number;
+}
+
 export interface PoolEventMap {
   admission: AdmissionEvent;
   sessionStarted: SessionStartedEvent;
@@ -45,6 +62,7 @@ export interface PoolEventMap {
   reservationExpired: ReservationExpiredEvent;
   breakerTransition: BreakerTransitionEvent;
   configLoad: ConfigLoadEvent;
+  usage: UsageEvent;
   draining: { at: number };
 }
 
