@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { SessionOutcome } from '../pool/events.js';
 import type { AgentClass } from '../routing/agent_registry.js';
 import type { TenantProviders } from '../tenancy/providers.js';
@@ -37,6 +38,8 @@ export class AdmissionTicket {
     readonly admittedAt: number,
     readonly roomName: string,
     private readonly host: TicketHost,
+    /** The trace context of the call's admission span, so the session span joins its trace. */
+    readonly traceContext: Context,
   ) {}
 
   get state(): TicketState {

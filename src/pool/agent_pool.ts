@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { context, trace } from '@opentelemetry/api';
 import { AdmissionTicket, type TicketEnd, type TicketHost } from '../admission/admission_ticket.js';
 import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_policy.js';
 import { InMemoryBreakerStore } from '../admission/breaker_store.js';
@@ -15,10 +16,14 @@ import type { DefaultProviders } from '../tenancy/providers.js';
 import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import { resolveTenant } from '../tenancy/tenant_id.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { type PoolEventName, PoolEvents, type PoolListener, type SessionOutcome } from './events.js';
+import { type PoolEventName, PoolEvents, type PoolListener, type SessionOutcome, type UsageEvent } from './events.js';
 import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoolOptions } from './options.js';
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
 import { TenantStats } from './tenant_stats.js';
+import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
+import {
+  ATTR_AGENT, ATTR_DECISION, ATTR_JOB_ID, ATTR_PROBE, ATTR_REASON, ATTR_TENANT, SPAN_ADMISSION, TRACER_NAME,
+} from '../telemetry/attributes.js';
 
 /** An incoming call, as the LiveKit server describes it in an availability request. */
 export interface CallRequest {
@@ -73,6 +78,7 @@ export class AgentPool {
   private readonly totals: SnapshotTotals = { admitted: 0, started: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0, rejected: 0 };
   private drainingSince: number | undefined;
   private readonly ticketHost: TicketHost;
+  private worker: PoolWorker | undefined;
 
   constructor(options: AgentPoolOptions = {}) {
     validatePoolOptions(options);
@@ -139,6 +145,11 @@ export class AgentPool {
     return this.registry.names();
   }
 
+  /** The worker-wide session cap, if any. */
+  get maxConcurrentSessions(): number | undefined {
+    return this.globalCap;
+  }
+
   get isDraining(): boolean {
     return this.drainingSince !== undefined;
   }
@@ -153,7 +164,11 @@ export class AgentPool {
    * cap. An accepted call holds a slot until its ticket finishes or its assignment times out.
    */
   async admit(request: CallRequest): Promise<AdmissionDecision> {
+    const existing = this.tickets.get(request.jobId);
+    if (existing) return { accepted: true, ticket: existing };
     const startedAt = performance.now();
+    // The admission span starts the call's trace; the session span continues it.
+    const span = trace.getTracer(TRACER_NAME).startSpan(SPAN_ADMISSION, { attributes: { [ATTR_JOB_ID]: request.jobId } });
     const jobMetadata = parseMetadata(request.jobMetadata);
     const roomMetadata = parseMetadata(request.roomMetadata);
     // What is known so far, so a refusal is labelled with as much as was decided.
@@ -163,6 +178,11 @@ export class AgentPool {
       this.rejections[reason]++;
       this.totals.rejected++;
       if (tenant !== undefined) this.tenantStats(tenant).reject(reason);
+      span.setAttributes({ [ATTR_DECISION]: 'reject', [ATTR_REASON]: reason });
+      if (tenant !== undefined) span.setAttribute(ATTR_TENANT, tenant);
+      if (agent !== undefined) span.setAttribute(ATTR_AGENT, agent);
+      if (reason === 'tenant_cap' || reason === 'global_cap') span.addEvent('openrtc.cap_refused', { [ATTR_REASON]: reason });
+      span.end();
       this.events.emit('admission', {
         jobId: request.jobId, tenant, agent, accepted: false, reason, message, probe: false,
         durationMs: performance.now() - startedAt,
@@ -219,8 +239,11 @@ export class AgentPool {
         : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
     }
 
+    span.setAttributes({ [ATTR_DECISION]: 'accept', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent, [ATTR_PROBE]: probe });
+    span.end();
     const ticket = new AdmissionTicket(
       request.jobId, tenant, agent, agentClass, providers, probe, this.clock.now(), request.roomName, this.ticketHost,
+      trace.setSpan(context.active(), span),
     );
     this.tickets.set(request.jobId, ticket);
     ticket.armAssignmentTimer(this.clock.setTimer(() => void ticket.finish('expired'), this.assignmentTimeoutMs));
@@ -231,6 +254,11 @@ export class AgentPool {
       durationMs: performance.now() - startedAt,
     });
     return { accepted: true, ticket };
+  }
+
+  /** Reports provider usage of a session (the runner feeds agents-js `metrics_collected` here). */
+  recordUsage(event: UsageEvent): void {
+    this.events.emit('usage', event);
   }
 
   /** The ticket of an accepted call that has not ended, by job id. */
@@ -257,6 +285,56 @@ export class AgentPool {
         sessionOptions: this.sessionOptions,
       }),
     );
+  }
+
+  /**
+   * Connects to the LiveKit server and hosts calls until the worker is drained (by
+   * `drain()`, SIGTERM or SIGINT). Resolves with the drain report once it has stopped.
+   */
+  async run(options: RunOptions): Promise<DrainReport> {
+    const worker = await this.start(options);
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.emitWarning(`openrtc: ${signal} received, draining`);
+      void worker.drain().then(() => process.exit(0));
+    };
+    const handleSignals = options.handleSignals !== false;
+    if (handleSignals) {
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    }
+    try {
+      await worker.stopped;
+      return await worker.drain();
+    } finally {
+      if (handleSignals) {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    }
+  }
+
+  /** Connects to the LiveKit server and resolves once registered; `drain()` stops it. */
+  async start(options: RunOptions): Promise<PoolWorker> {
+    if (this.worker) throw new OpenRtcError('invalid_option', 'this pool already runs a worker; a pool hosts one worker');
+    const worker = new PoolWorker(this, options);
+    this.worker = worker;
+    try {
+      await worker.start();
+    } catch (error: unknown) {
+      this.worker = undefined;
+      throw error;
+    }
+    return worker;
+  }
+
+  /**
+   * Stops taking calls, lets live sessions finish for up to `timeoutMs` (default: the
+   * worker's `drainTimeoutMs`), cancels the rest and stops the worker.
+   */
+  async drain(timeoutMs?: number): Promise<DrainReport> {
+    if (this.worker) return this.worker.drain(timeoutMs);
+    this.startDraining();
+    return { completed: 0, cancelled: 0 };
   }
 
   /** Stops accepting calls; live sessions carry on. */

@@ -17,7 +17,7 @@ export interface ConnectRequest {
 
 export interface CallConnection {
   readonly kind: 'rtc' | 'simulated';
-  /** The joined room (rtc only): the session starts with it and RoomIO does the rest. */
+  /** The room (rtc only), not yet joined: the runner joins it through JobContext.connect() and the session starts with it. */
   readonly room: Room | undefined;
   /** Registers for user text turns (simulated only; rtc delivers them through RoomIO). */
   onUserText(listener: (text: string) => void): void;

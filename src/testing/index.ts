@@ -4,3 +4,5 @@
 export { FakeTTS } from './fake_tts.js';
 export type { FakeTTSOptions } from './fake_tts.js';
 export { ManualClock } from './manual_clock.js';
+export { ScriptedLLM } from './scripted_llm.js';
+export type { ScriptedLLMOptions } from './scripted_llm.js';

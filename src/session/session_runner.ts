@@ -1,0 +1,271 @@
+import { AsyncResource } from 'node:async_hooks';
+import { type JobProcess, JobContext, type RunningJobInfo, runWithJobContextAsync, voice } from '@livekit/agents';
+import { Job, Room as ProtoRoom } from '@livekit/protocol';
+import { type Span, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { AdmissionTicket } from '../admission/admission_ticket.js';
+import type { SessionOutcome, UsageEvent } from '../pool/events.js';
+import { ATTR_AGENT, ATTR_JOB_ID, ATTR_OUTCOME, ATTR_TENANT, SPAN_SESSION, TRACER_NAME } from '../telemetry/attributes.js';
+import type { JobAssignment } from '../worker/job_handler.js';
+import type { BuiltSession } from './session_builder.js';
+import { runWithSessionContext, type SessionContext } from './session_context.js';
+import type { CallConnection, RoomTransport } from './room_transport.js';
+import { createRoomStub } from './room_stub.js';
+import { usageFromMetrics } from './usage.js';
+import type { InProcessInferenceExecutor } from './inprocess_inference.js';
+
+export interface SessionTimeouts {
+  /** Joining the room, in ms. */
+  connectMs: number;
+  /** Building and starting the session (agents-js gives an entrypoint 15 s), in ms. */
+  entryMs: number;
+  /** One simulated text turn, in ms. */
+  turnMs: number;
+  /** Closing the session and running shutdown callbacks, in ms. */
+  closeMs: number;
+}
+
+export const DEFAULT_SESSION_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze({
+  connectMs: 10_000,
+  entryMs: 15_000,
+  turnMs: 60_000,
+  closeMs: 10_000,
+});
+
+/** What the runner needs from the worker around it. */
+export interface SessionRunnerDeps {
+  buildSession(ticket: AdmissionTicket): Promise<BuiltSession>;
+  sessionContext(ticket: AdmissionTicket): SessionContext;
+  recordUsage(event: UsageEvent): void;
+  transport: RoomTransport;
+  proc: JobProcess;
+  inferenceExecutor: InProcessInferenceExecutor;
+  workerId(): string;
+  /** Used when an assignment carries no url. */
+  serverUrl: string;
+  timeouts: SessionTimeouts;
+  now(): number;
+}
+
+export interface SessionEnd {
+  outcome: SessionOutcome;
+  detail: string;
+}
+
+/**
+ * One call, hosted in this process: join the room, build the tenant's session, run it
+ * until the caller leaves, the server terminates it, the session fails, or the worker
+ * cancels it; then close everything within bounded time and report the outcome once.
+ * Nothing here throws: a session's crash or hang becomes its own outcome and never
+ * reaches another session.
+ */
+export class RunningSession {
+  readonly jobId: string;
+  readonly tenant: string;
+  readonly agent: string;
+  /** Resolves when the session has been torn down and its slot freed. */
+  readonly done: Promise<SessionEnd>;
+  private settle!: (end: SessionEnd) => void;
+  private readonly ended: Promise<SessionEnd>;
+  private settled = false;
+
+  constructor(
+    private readonly ticket: AdmissionTicket,
+    private readonly assignment: JobAssignment,
+    private readonly deps: SessionRunnerDeps,
+  ) {
+    this.jobId = ticket.jobId;
+    this.tenant = ticket.tenant;
+    this.agent = ticket.agentName;
+    this.ended = new Promise<SessionEnd>((resolve) => {
+      this.settle = resolve;
+    });
+    this.done = this.run();
+  }
+
+  /** Ends the session as cancelled (termination, drain timeout). Idempotent. */
+  cancel(detail: string): void {
+    this.end('cancelled', detail);
+  }
+
+  private end(outcome: SessionOutcome, detail: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settle({ outcome, detail });
+  }
+
+  private async run(): Promise<SessionEnd> {
+    const { ticket, deps } = this;
+    ticket.markStarted(deps.now());
+    const span = trace.getTracer(TRACER_NAME).startSpan(
+      SPAN_SESSION,
+      { attributes: { [ATTR_TENANT]: ticket.tenant, [ATTR_AGENT]: ticket.agentName, [ATTR_JOB_ID]: ticket.jobId } },
+      ticket.traceContext,
+    );
+    const spanContext = trace.setSpan(ticket.traceContext, span);
+    const resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession } = {};
+
+    await context.with(spanContext, () =>
+      runWithSessionContext(deps.sessionContext(ticket), () => this.start(resources)),
+    ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
+
+    const result = await this.ended;
+    await this.teardown(resources, span, result);
+    await ticket.finish(result.outcome, result.detail);
+    return result;
+  }
+
+  private async start(resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession }): Promise<void> {
+    const { ticket, deps, assignment } = this;
+    const url = assignment.url || deps.serverUrl;
+    const connection = await withTimeout(
+      deps.transport.connect({ url, token: assignment.token, roomName: ticket.roomName, jobId: ticket.jobId }),
+      deps.timeouts.connectMs,
+      'joining the room',
+    );
+    resources.connection = connection;
+    if (this.settled) return;
+    connection.onDisconnected((reason) => this.end('success', `caller left: ${reason}`));
+
+    const simulated = connection.kind === 'simulated';
+    const room = connection.room ?? createRoomStub(ticket.roomName);
+    const info: RunningJobInfo = {
+      acceptArguments: { identity: `agent-${ticket.jobId}`, name: ticket.agentName, metadata: '' },
+      job: new Job({
+        id: ticket.jobId,
+        room: new ProtoRoom({ name: ticket.roomName, sid: assignment.job.roomSid, metadata: assignment.job.roomMetadata }),
+        metadata: assignment.job.jobMetadata,
+        agentName: assignment.job.agentName,
+        dispatchId: assignment.job.dispatchId,
+        attributes: assignment.job.attributes,
+      }),
+      url,
+      token: assignment.token,
+      workerId: deps.workerId(),
+      // A simulated call has no SFU behind it: agents-js then skips connect and cloud uploads.
+      fakeJob: simulated,
+    };
+    const jobContext = new JobContext(
+      deps.proc,
+      info,
+      room,
+      () => {},
+      (reason) => this.end('cancelled', `job shut down: ${reason || 'no reason given'}`),
+      deps.inferenceExecutor,
+    );
+    resources.jobContext = jobContext;
+
+    await runWithJobContextAsync(jobContext, async () => {
+      await withTimeout(
+        (async () => {
+          if (!simulated) await jobContext.connect();
+          const { agent, session } = await deps.buildSession(ticket);
+          resources.session = session;
+          this.watch(session);
+          await session.start({ agent, room: simulated ? undefined : room });
+        })(),
+        deps.timeouts.entryMs,
+        'starting the session',
+      );
+      if (simulated && !this.settled && resources.session) this.pumpTextTurns(connection, resources.session);
+    });
+  }
+
+  /** Classifies what the session itself reports. */
+  private watch(session: voice.AgentSession): void {
+    const { ticket, deps } = this;
+    session.on(voice.AgentSessionEventTypes.Error, (event) => {
+      if (!event.error.recoverable) this.end('failed', `unrecoverable ${event.error.type}: ${describeError(innerError(event.error))}`);
+    });
+    session.on(voice.AgentSessionEventTypes.Close, (event) => {
+      if (String(event.reason) === String(voice.CloseReason.ERROR)) this.end('failed', `session closed with an error: ${describeError(event.error ? innerError(event.error) : undefined)}`);
+      else this.end('success', `session closed: ${String(event.reason)}`);
+    });
+    session.on(voice.AgentSessionEventTypes.MetricsCollected, (event) => {
+      const usage = usageFromMetrics(ticket.tenant, ticket.agentName, event.metrics, (kind) => providerOf(session, kind));
+      if (usage) deps.recordUsage(usage);
+    });
+  }
+
+  /** Simulated calls: each user text is one turn, answered in order. */
+  private pumpTextTurns(connection: CallConnection, session: voice.AgentSession): void {
+    let chain = Promise.resolve();
+    // Socket callbacks run outside this session's async context; bind them to it so
+    // agent code, spans and logs of every turn still know their tenant.
+    const onText = AsyncResource.bind((text: string) => {
+      chain = chain.then(() => this.runTurn(connection, session, text));
+    });
+    connection.onUserText(onText);
+  }
+
+  private async runTurn(connection: CallConnection, session: voice.AgentSession, text: string): Promise<void> {
+    if (this.settled) return;
+    try {
+      const result = session.run({ userInput: text });
+      const finished = await withTimeout(
+        Promise.race([result.wait().then(() => true), this.ended.then(() => false)]),
+        this.deps.timeouts.turnMs,
+        'answering a turn',
+      );
+      if (!finished || this.settled) return;
+      const reply = result.events
+        .filter((event): event is voice.testing.ChatMessageEvent => event.type === 'message')
+        .filter((event) => event.item.role === 'assistant')
+        .map((event) => event.item.textContent ?? '')
+        .join(' ')
+        .trim();
+      connection.sendAgentText(reply);
+    } catch (error: unknown) {
+      this.end('failed', `turn failed: ${describeError(error)}`);
+    }
+  }
+
+  private async teardown(
+    resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession },
+    span: Span,
+    result: SessionEnd,
+  ): Promise<void> {
+    const { closeMs } = this.deps.timeouts;
+    const steps: [string, () => Promise<unknown>][] = [
+      ['closing the session', async () => resources.session?.close()],
+      ['leaving the room', async () => resources.connection?.disconnect()],
+      ['running shutdown callbacks', async () =>
+        Promise.allSettled((resources.jobContext?.shutdownCallbacks ?? []).map((callback) => callback()))],
+    ];
+    for (const [what, step] of steps) {
+      await withTimeout(step(), closeMs, what).catch(() => undefined);
+    }
+    span.setAttribute(ATTR_OUTCOME, result.outcome);
+    if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.detail });
+    span.end();
+  }
+}
+
+function providerOf(session: voice.AgentSession, kind: 'llm' | 'stt' | 'tts'): { provider: string; model: string } {
+  const provider = session[kind] as { provider?: unknown; model?: unknown; label?: unknown } | undefined;
+  return {
+    provider: typeof provider?.provider === 'string' ? provider.provider : typeof provider?.label === 'string' ? provider.label : 'unknown',
+    model: typeof provider?.model === 'string' ? provider.model : 'unknown',
+  };
+}
+
+/** agents-js wraps provider errors in typed events; the message is on the inner error. */
+function innerError(wrapper: object): unknown {
+  return 'error' in wrapper ? wrapper.error : wrapper;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error === undefined || error === null) return 'no error given';
+  return typeof error === 'string' ? error : 'non-Error value';
+}
+
+/** Rejects after `ms` with a message naming the step; the work itself is left to settle. */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

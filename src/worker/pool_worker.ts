@@ -1,0 +1,185 @@
+import { JobProcess } from '@livekit/agents';
+import { OpenRtcError, invalidOption } from '../errors.js';
+import type { AgentPool } from '../pool/agent_pool.js';
+import { positiveMillis } from '../pool/options.js';
+import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
+import type { RoomTransport } from '../session/room_transport.js';
+import { RtcRoomTransport } from '../session/rtc_room_transport.js';
+import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from '../session/session_runner.js';
+import type { JobEndStatus, JobHandler } from './job_handler.js';
+import { LoadMonitor } from './load_monitor.js';
+import { PoolJobHandler } from './pool_job_handler.js';
+
+/** What the worker needs from its connection to the LiveKit server. */
+export interface DispatchConnection {
+  /** Connects and registers; resolves once registered. */
+  start(): Promise<void>;
+  /** Reports WS_FULL at once and from then on. */
+  setDraining(): void;
+  updateJobStatus(jobId: string, status: JobEndStatus, error?: string): void;
+  close(): Promise<void>;
+  readonly workerId: string | undefined;
+}
+
+export interface ConnectionSettings {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  agentName: string;
+  workerToken: string | undefined;
+  version: string;
+}
+
+export type ConnectionFactory = (handler: JobHandler, settings: ConnectionSettings) => DispatchConnection;
+
+export interface RunOptions {
+  /** LiveKit server url. Default: env LIVEKIT_URL. */
+  url?: string;
+  /** Default: env LIVEKIT_API_KEY. */
+  apiKey?: string;
+  /** Default: env LIVEKIT_API_SECRET. */
+  apiSecret?: string;
+  /** Explicit-dispatch agent name. Default: env LIVEKIT_AGENT_NAME or '' (automatic dispatch). */
+  agentName?: string;
+  /** LiveKit Cloud worker token. Default: env LIVEKIT_WORKER_TOKEN. */
+  workerToken?: string;
+  /** How sessions reach their room. Default: real rtc-node rooms. */
+  transport?: RoomTransport;
+  /** How long live sessions may run on after a drain starts, in ms. Default 1 800 000 (as agents-js). */
+  drainTimeoutMs?: number;
+  /** Drain on SIGTERM/SIGINT, then exit 0. Default true. */
+  handleSignals?: boolean;
+  /** Runs once per worker before the first call, with the shared JobProcess (load models here). */
+  prewarm?: (proc: JobProcess) => void | Promise<void>;
+  sessionTimeouts?: Partial<SessionTimeouts>;
+  /** Replaces the LiveKit worker connection (tests, custom transports). */
+  connection: ConnectionFactory;
+  /** Reports what background work cannot throw. */
+  onDiagnostic?: (message: string) => void;
+}
+
+export interface DrainReport {
+  /** Sessions that ended by themselves during the drain. */
+  completed: number;
+  /** Sessions still running at the timeout, cancelled. */
+  cancelled: number;
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 1_800_000;
+
+/**
+ * The shared-process worker: one connection to the LiveKit server, every session of
+ * every tenant hosted in this process.
+ */
+export class PoolWorker {
+  readonly proc = new JobProcess();
+  private readonly executor = new InProcessInferenceExecutor();
+  private readonly loadMonitor = new LoadMonitor();
+  private readonly handler: PoolJobHandler;
+  private readonly connection: DispatchConnection;
+  private readonly drainTimeoutMs: number;
+  private draining: Promise<DrainReport> | undefined;
+  private stoppedResolve!: () => void;
+  /** Resolves once the worker has drained and closed its connection. */
+  readonly stopped = new Promise<void>((resolve) => {
+    this.stoppedResolve = resolve;
+  });
+
+  constructor(
+    private readonly pool: AgentPool,
+    private readonly options: RunOptions,
+  ) {
+    const settings = resolveConnectionSettings(options, pool.deploymentVersion);
+    this.drainTimeoutMs = positiveMillis('drainTimeoutMs', options.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS);
+    const timeouts: SessionTimeouts = { ...DEFAULT_SESSION_TIMEOUTS };
+    for (const [key, value] of Object.entries(options.sessionTimeouts ?? {})) {
+      if (!(key in timeouts)) throw invalidOption(`sessionTimeouts.${key}`, 'is not a session timeout', value);
+      timeouts[key as keyof SessionTimeouts] = positiveMillis(`sessionTimeouts.${key}`, value, 0);
+    }
+    this.handler = new PoolJobHandler({
+      pool,
+      loadMonitor: this.loadMonitor,
+      maxSessions: pool.maxConcurrentSessions,
+      onDiagnostic: options.onDiagnostic,
+      onSessionEnded: (jobId, end) =>
+        this.connection.updateJobStatus(jobId, end.outcome === 'failed' ? 'failed' : 'success', end.outcome === 'failed' ? end.detail : undefined),
+      runner: {
+        transport: options.transport ?? new RtcRoomTransport(),
+        proc: this.proc,
+        inferenceExecutor: this.executor,
+        workerId: () => this.connection.workerId ?? 'unregistered',
+        serverUrl: settings.url,
+        timeouts,
+        now: () => Date.now(),
+      },
+    });
+    this.connection = options.connection(this.handler, settings);
+  }
+
+  async start(): Promise<void> {
+    await this.options.prewarm?.(this.proc);
+    await this.connection.start();
+  }
+
+  /** Sessions hosted right now. */
+  get activeSessions(): number {
+    return this.handler.running().length;
+  }
+
+  /**
+   * Stops taking calls (WS_FULL, refusals with `draining`), lets live sessions finish for
+   * up to `timeoutMs`, cancels what is left, then closes the connection.
+   */
+  drain(timeoutMs = this.drainTimeoutMs): Promise<DrainReport> {
+    this.draining ??= this.runDrain(timeoutMs);
+    return this.draining;
+  }
+
+  private async runDrain(timeoutMs: number): Promise<DrainReport> {
+    this.pool.startDraining();
+    this.connection.setDraining();
+    const sessions = this.handler.running();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(sessions.map((s) => s.done)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          resolve();
+        }, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const leftover = timedOut ? this.handler.running() : [];
+    for (const session of leftover) session.cancel('drain timeout reached');
+    await Promise.allSettled(leftover.map((s) => s.done));
+    // Accepted calls whose assignment has not come will not be hosted by a stopping worker.
+    await Promise.allSettled(this.pool.liveTickets().map((t) => t.finish('cancelled', 'worker stopped before the call started')));
+    await this.connection.close().catch((error: unknown) =>
+      this.options.onDiagnostic?.(`closing the worker connection failed: ${error instanceof Error ? error.message : String(error)}`));
+    await this.executor.close();
+    this.loadMonitor.stop();
+    this.stoppedResolve();
+    return { completed: sessions.length - leftover.length, cancelled: leftover.length };
+  }
+}
+
+function resolveConnectionSettings(options: RunOptions, version: string): ConnectionSettings {
+  const url = options.url ?? process.env.LIVEKIT_URL;
+  const apiKey = options.apiKey ?? process.env.LIVEKIT_API_KEY;
+  const apiSecret = options.apiSecret ?? process.env.LIVEKIT_API_SECRET;
+  if (!url) throw new OpenRtcError('invalid_option', '`url` must be given (or LIVEKIT_URL set) to run the worker');
+  if (!/^(https?|wss?):\/\//.test(url)) throw invalidOption('url', 'must start with http://, https://, ws:// or wss://', url);
+  if (!apiKey) throw new OpenRtcError('invalid_option', '`apiKey` must be given (or LIVEKIT_API_KEY set) to run the worker');
+  // The secret is never echoed back, not even in an error.
+  if (!apiSecret) throw new OpenRtcError('invalid_option', '`apiSecret` must be given (or LIVEKIT_API_SECRET set) to run the worker');
+  return {
+    url,
+    apiKey,
+    apiSecret,
+    agentName: options.agentName ?? process.env.LIVEKIT_AGENT_NAME ?? '',
+    workerToken: options.workerToken ?? process.env.LIVEKIT_WORKER_TOKEN,
+    version,
+  };
+}

@@ -1,0 +1,156 @@
+import { JobProcess, initializeLogger, voice } from '@livekit/agents';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AgentPool, type UsageEvent } from '../../src/index.js';
+import { ScriptedLLM } from '../../src/testing/index.js';
+import { InProcessInferenceExecutor } from '../../src/session/inprocess_inference.js';
+import type { CallConnection, RoomTransport } from '../../src/session/room_transport.js';
+import { DEFAULT_SESSION_TIMEOUTS, RunningSession, type SessionTimeouts } from '../../src/session/session_runner.js';
+import { currentTenant } from '../../src/session/session_context.js';
+
+beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
+
+/** An in-memory simulated call: the test plays the caller. */
+class LoopbackCall implements CallConnection {
+  readonly kind = 'simulated' as const;
+  readonly room = undefined;
+  readonly replies: string[] = [];
+  private userListener: ((text: string) => void) | undefined;
+  private disconnectListener: ((reason: string) => void) | undefined;
+  private replyWaiters: (() => void)[] = [];
+  left = false;
+
+  private markReady!: () => void;
+  /** Resolves when the session listens for user turns. */
+  readonly ready = new Promise<void>((resolve) => {
+    this.markReady = resolve;
+  });
+
+  onUserText(listener: (text: string) => void): void {
+    this.userListener = listener;
+    this.markReady();
+  }
+  sendAgentText(text: string): void {
+    this.replies.push(text);
+    this.replyWaiters.shift()?.();
+  }
+  onDisconnected(listener: (reason: string) => void): void {
+    this.disconnectListener = listener;
+  }
+  disconnect(): Promise<void> {
+    this.left = true;
+    return Promise.resolve();
+  }
+  say(text: string): Promise<void> {
+    const replied = new Promise<void>((resolve) => this.replyWaiters.push(resolve));
+    this.userListener?.(text);
+    return replied;
+  }
+  hangup(): void {
+    this.disconnectListener?.('caller hung up');
+  }
+}
+
+class LoopbackTransport implements RoomTransport {
+  readonly calls: LoopbackCall[] = [];
+  connect(): Promise<CallConnection> {
+    const call = new LoopbackCall();
+    this.calls.push(call);
+    return Promise.resolve(call);
+  }
+}
+
+class SupportAgent extends voice.Agent {
+  readonly tenantAtConstruction = currentTenant();
+  constructor() {
+    super({ instructions: 'help' });
+  }
+}
+
+function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTimeouts> = {}) {
+  const pool = new AgentPool({
+    agent: SupportAgent,
+    tenantConfig: Object.fromEntries(Object.entries(tenants).map(([t, llm]) => [t, { llm }])),
+    enableTenantCircuitBreaker: true,
+  });
+  const transport = new LoopbackTransport();
+  const usage: UsageEvent[] = [];
+  pool.on('usage', (event) => usage.push(event));
+  const deps = {
+    buildSession: pool.buildSession.bind(pool),
+    sessionContext: pool.sessionContext.bind(pool),
+    recordUsage: (event: UsageEvent) => pool.recordUsage(event),
+    transport,
+    proc: new JobProcess(),
+    inferenceExecutor: new InProcessInferenceExecutor(),
+    workerId: () => 'W_test',
+    serverUrl: 'http://127.0.0.1:1',
+    timeouts: { ...DEFAULT_SESSION_TIMEOUTS, ...timeouts },
+    now: () => Date.now(),
+  };
+  const launch = async (jobId: string, tenant: string) => {
+    const decision = await pool.admit({ jobId, roomName: `room-${jobId}`, jobMetadata: JSON.stringify({ tenant }) });
+    if (!decision.accepted) throw new Error(`refused: ${decision.reason}`);
+    const job = { jobId, dispatchId: '', agentName: '', roomName: `room-${jobId}`, roomSid: '', jobMetadata: '', roomMetadata: '', attributes: {} };
+    const session = new RunningSession(decision.ticket, { job, url: '', token: 't' }, deps);
+    // Wait until the call is joined and its session has started.
+    while (transport.calls.length < 1) await new Promise((r) => setImmediate(r));
+    await Promise.race([transport.calls.at(-1)!.ready, session.done]);
+    return session;
+  };
+  return { pool, transport, usage, launch };
+}
+
+describe('RunningSession', () => {
+  it('answers text turns with the tenant provider and ends as success on hangup', async () => {
+    const acme = new ScriptedLLM({ reply: (t) => `acme says ${t}`, provider: 'openai', model: 'gpt-4o' });
+    const { pool, transport, usage, launch } = setup({ acme });
+    const session = await launch('J1', 'acme');
+    const call = transport.calls[0]!;
+    await call.say('hello');
+    await call.say('bye');
+    expect(call.replies).toEqual(['acme says hello', 'acme says bye']);
+    call.hangup();
+    const end = await session.done;
+    expect(end.outcome).toBe('success');
+    expect(call.left).toBe(true);
+    const snap = pool.runtimeSnapshot();
+    expect(snap.tenants.acme?.succeeded).toBe(1);
+    expect(snap.activeSessions).toBe(0);
+    const llmUsage = usage.filter((u) => u.kind === 'llm');
+    expect(llmUsage.length).toBe(2);
+    expect(llmUsage[0]).toMatchObject({ tenant: 'acme', agent: 'support', provider: 'openai', model: 'gpt-4o' });
+    expect(llmUsage[0]!.outputTokens).toBeGreaterThan(0);
+  });
+
+  it('a failing provider fails only its own session', async () => {
+    const broken = new ScriptedLLM({ failWith: 'invalid api key' });
+    const { pool, transport, launch } = setup({ broken });
+    const session = await launch('J2', 'broken');
+    void transport.calls[0]!.say('hello');
+    const end = await session.done;
+    expect(end.outcome).toBe('failed');
+    expect(end.detail).toContain('invalid api key');
+    expect(pool.runtimeSnapshot().tenants.broken?.failed).toBe(1);
+  });
+
+  it('a hung turn fails after the turn timeout', async () => {
+    const hung = new ScriptedLLM({ hang: true });
+    const { launch, transport } = setup({ hung }, { turnMs: 200 });
+    const session = await launch('J3', 'hung');
+    void transport.calls[0]!.say('hello');
+    const end = await session.done;
+    expect(end.outcome).toBe('failed');
+    expect(end.detail).toContain('answering a turn took longer than 200 ms');
+  });
+
+  it('cancel ends the session as cancelled, not failed', async () => {
+    const acme = new ScriptedLLM();
+    const { pool, launch } = setup({ acme });
+    const session = await launch('J4', 'acme');
+    session.cancel('drain timeout reached');
+    const end = await session.done;
+    expect(end).toEqual({ outcome: 'cancelled', detail: 'drain timeout reached' });
+    expect(pool.runtimeSnapshot().tenants.acme?.cancelled).toBe(1);
+    expect(pool.runtimeSnapshot().tenants.acme?.failed).toBe(0);
+  });
+});
