@@ -40,6 +40,19 @@ export { currentAgentName, currentSessionId, currentTenant, getSessionContext } 
 export type { SessionContext } from './session/session_context.js';
 export type { BuiltSession } from './session/session_builder.js';
 
+export { WorkerConnection } from './worker/worker_connection.js';
+export type { WorkerConnectionEvents } from './worker/worker_connection.js';
+export type { WorkerConnectionOptions, WorkerDiagnostic } from './worker/worker_connection_options.js';
+export type { BackoffOptions } from './worker/backoff.js';
+export type {
+  AvailabilityAnswer,
+  JobAssignment,
+  JobEndStatus,
+  JobHandler,
+  JobRequest,
+  WorkerLoad,
+} from './worker/job_handler.js';
+
 export { OpenRtcError, REFUSAL_REASONS } from './errors.js';
 export type { OpenRtcErrorCode, RefusalReason } from './errors.js';
 export { systemClock } from './util/clock.js';

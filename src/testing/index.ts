@@ -6,3 +6,21 @@ export type { FakeTTSOptions } from './fake_tts.js';
 export { ManualClock } from './manual_clock.js';
 export { ScriptedLLM } from './scripted_llm.js';
 export type { ScriptedLLMOptions } from './scripted_llm.js';
+export { DispatchServer } from './dispatch_server.js';
+export { DispatchedCall } from './dispatched_call.js';
+export type {
+  AvailabilityRecord,
+  CallEnd,
+  CallEndReason,
+  DispatchBehaviour,
+  DispatchRequest,
+  DispatchServerOptions,
+  JobUpdateRecord,
+  SimulatedCallScript,
+  TranscriptEntry,
+  WorkerRecord,
+  WorkerReportedStatus,
+} from './dispatch_types.js';
+export { SimulatedRoomTransport } from './simulated_room.js';
+export type { SimulatedRoomTransportOptions } from './simulated_room.js';
+export type { SimClientFrame, SimParticipant, SimServerFrame } from './sim_room_protocol.js';
