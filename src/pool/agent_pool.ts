@@ -291,7 +291,7 @@ export class AgentPool {
    * Connects to the LiveKit server and hosts calls until the worker is drained (by
    * `drain()`, SIGTERM or SIGINT). Resolves with the drain report once it has stopped.
    */
-  async run(options: RunOptions): Promise<DrainReport> {
+  async run(options: RunOptions = {}): Promise<DrainReport> {
     const worker = await this.start(options);
     const onSignal = (signal: NodeJS.Signals) => {
       process.emitWarning(`openrtc: ${signal} received, draining`);
@@ -314,7 +314,7 @@ export class AgentPool {
   }
 
   /** Connects to the LiveKit server and resolves once registered; `drain()` stops it. */
-  async start(options: RunOptions): Promise<PoolWorker> {
+  async start(options: RunOptions = {}): Promise<PoolWorker> {
     if (this.worker) throw new OpenRtcError('invalid_option', 'this pool already runs a worker; a pool hosts one worker');
     const worker = new PoolWorker(this, options);
     this.worker = worker;

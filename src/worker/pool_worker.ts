@@ -9,6 +9,7 @@ import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from '../session/sessi
 import type { JobEndStatus, JobHandler } from './job_handler.js';
 import { LoadMonitor } from './load_monitor.js';
 import { PoolJobHandler } from './pool_job_handler.js';
+import { WorkerConnection } from './worker_connection.js';
 
 /** What the worker needs from its connection to the LiveKit server. */
 export interface DispatchConnection {
@@ -52,8 +53,8 @@ export interface RunOptions {
   /** Runs once per worker before the first call, with the shared JobProcess (load models here). */
   prewarm?: (proc: JobProcess) => void | Promise<void>;
   sessionTimeouts?: Partial<SessionTimeouts>;
-  /** Replaces the LiveKit worker connection (tests, custom transports). */
-  connection: ConnectionFactory;
+  /** Replaces the LiveKit worker connection (tests, custom transports). Default: `WorkerConnection`. */
+  connection?: ConnectionFactory;
   /** Reports what background work cannot throw. */
   onDiagnostic?: (message: string) => void;
 }
@@ -113,7 +114,15 @@ export class PoolWorker {
         now: () => Date.now(),
       },
     });
-    this.connection = options.connection(this.handler, settings);
+    const makeConnection: ConnectionFactory =
+      options.connection ??
+      ((handler, s) =>
+        new WorkerConnection({
+          ...s,
+          handler,
+          onDiagnostic: (event) => options.onDiagnostic?.(`worker connection: ${event.kind}: ${event.message}`),
+        }));
+    this.connection = makeConnection(this.handler, settings);
   }
 
   async start(): Promise<void> {
