@@ -15,7 +15,7 @@ import type { DefaultProviders } from '../tenancy/providers.js';
 import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import { resolveTenant } from '../tenancy/tenant_id.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { type PoolEventName, PoolEvents, type PoolListener, type SessionOutcome } from './events.js';
+import { type PoolEventName, PoolEvents, type PoolListener, type SessionOutcome, type UsageEvent } from './events.js';
 import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoolOptions } from './options.js';
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
 import { TenantStats } from './tenant_stats.js';
@@ -257,6 +257,15 @@ export class AgentPool {
         sessionOptions: this.sessionOptions,
       }),
     );
+  }
+
+  /**
+   * Reports one session's provider usage (LLM tokens, STT audio seconds, TTS characters)
+   * to the `usage` listeners. The session runner calls it from agents-js
+   * `metrics_collected`; the pool keeps no totals of its own, metrics do.
+   */
+  recordUsage(event: UsageEvent): void {
+    this.events.emit('usage', { ...event });
   }
 
   /** Stops accepting calls; live sessions carry on. */
