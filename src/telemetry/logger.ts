@@ -21,8 +21,11 @@ export interface OtlpLogOptions {
   url?: string;
   /** `http` (JSON) or `http/protobuf`. Default: OTEL_EXPORTER_OTLP_(LOGS_)PROTOCOL, else http/protobuf. */
   protocol?: 'http' | 'http/protobuf';
-  /** Export each record at once instead of batching (tests, short jobs). Default false. */
-  simple?: boolean;
+  /**
+   * How long records wait to be sent in one batch, in ms. Default 1000. (The transport's
+   * "simple" processor is not offered: it drops records still in flight at shutdown.)
+   */
+  scheduledDelayMillis?: number;
 }
 
 export interface LoggerOptions {
@@ -110,11 +113,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     pino.multistream(streams),
   );
-  if (transport) transports.set(logger, transport);
+  if (transport) {
+    // pino hands its level names to a transport only when the transport is its direct
+    // stream; behind multistream it does not, and pino-opentelemetry-transport waits for
+    // them before exporting anything. Send the same message pino would.
+    transport.emit('message', { code: 'PINO_CONFIG', config: { levels: logger.levels, messageKey: 'msg', errorKey: 'err' } });
+    transports.set(logger, transport);
+  }
   return logger;
 }
 
-/** Flushes and closes a logger's OTLP transport, if it has one. */
+/**
+ * Flushes and closes a logger's OTLP transport, if it has one. The transport's worker
+ * exports what is left before it exits, and pino blocks this thread meanwhile (up to
+ * 10 s): call it at shutdown, not on a hot path.
+ */
 export async function shutdownLogger(logger: Logger): Promise<void> {
   const transport = transports.get(logger);
   if (!transport) return;
@@ -131,8 +144,12 @@ function resolveOtlpLogs(
 ): OtlpLogOptions | undefined {
   if (option === false) return undefined;
   if (typeof option === 'object') return option;
-  const configured = Boolean(env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
-  return option === true || configured ? {} : undefined;
+  // Resolved here rather than in the transport's worker thread, which sees only process.env.
+  const perSignal = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const url = perSignal || (base ? `${base.replace(/\/+$/, '')}/v1/logs` : undefined);
+  if (url !== undefined) return { url };
+  return option === true ? {} : undefined;
 }
 
 function otlpTransportOptions(otlp: OtlpLogOptions, serviceName: string): Record<string, unknown> {
@@ -149,6 +166,10 @@ function otlpTransportOptions(otlp: OtlpLogOptions, serviceName: string): Record
     loggerName: 'openrtc',
     serviceVersion: OPENRTC_VERSION,
     resourceAttributes: { 'service.name': serviceName },
-    logRecordProcessorOptions: [{ recordProcessorType: otlp.simple ? 'simple' : 'batch', exporterOptions }],
+    logRecordProcessorOptions: [{
+      recordProcessorType: 'batch',
+      exporterOptions,
+      ...(otlp.scheduledDelayMillis === undefined ? {} : { processorConfig: { scheduledDelayMillis: otlp.scheduledDelayMillis } }),
+    }],
   };
 }
