@@ -1,5 +1,5 @@
 import { telemetry as agentsTelemetry } from '@livekit/agents';
-import { type Meter, type Tracer, context, propagation, trace } from '@opentelemetry/api';
+import { type Meter, ProxyTracerProvider, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -114,8 +114,13 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
     fanout,
   ];
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
-  const registerGlobally = options.registerGlobally ?? true;
-  if (registerGlobally) tracerProvider.register();
+  let registerGlobally = options.registerGlobally ?? true;
+  if (registerGlobally) {
+    tracerProvider.register();
+    // The API keeps the first provider registered; if another one was there already, ours
+    // is not global and shutdown must not unregister the other one.
+    registerGlobally = isGlobalTracerProvider(tracerProvider);
+  }
   agentsTelemetry.setTracerProvider(tracerProvider, {
     registerSpanProcessor: (processor) => fanout.add(processor),
     ...(options.allowPii === undefined ? {} : { allowPii: options.allowPii }),
@@ -187,6 +192,11 @@ export function resolveOtlpTracesUrl(
   // The generic endpoint is a base URL: the spec appends the signal path to it.
   if (base) return `${base.replace(/\/+$/, '')}/v1/traces`;
   return undefined;
+}
+
+function isGlobalTracerProvider(provider: NodeTracerProvider): boolean {
+  const global = trace.getTracerProvider();
+  return global === provider || (global instanceof ProxyTracerProvider && global.getDelegate() === provider);
 }
 
 function unregisterGlobals(): void {

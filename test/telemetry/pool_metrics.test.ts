@@ -1,3 +1,4 @@
+import { metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
@@ -72,6 +73,21 @@ describe('pool metrics over a real /metrics scrape', () => {
     expect(t.metricsUrl).toBe(`http://127.0.0.1:${t.metricsPort}/metrics`);
     const response = await fetch(t.metricsUrl.replace('/metrics', '/other'));
     expect(response.status).toBe(404);
+  });
+
+  it('keeps the global meter (where agents-js records room and job ids) out of the scrape', async () => {
+    const t = await start();
+    metrics.getMeter('livekit-agents').createHistogram('lk.agents.event_loop.blocked_duration').record(0.2, { room_id: 'RM_1', job_id: 'AJ_1' });
+    const text = await (await fetch(t.metricsUrl)).text();
+    expect(text).not.toContain('lk_agents');
+    expect(text).not.toContain('RM_1');
+  });
+
+  it('closes the metrics server on shutdown, once', async () => {
+    const t = await start();
+    await t.shutdown();
+    await t.shutdown();
+    await expect(fetch(t.metricsUrl)).rejects.toThrow();
   });
 
   it('exports exact series for three tenants', async () => {
