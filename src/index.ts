@@ -52,8 +52,40 @@ export type {
   JobRequest,
   WorkerLoad,
 } from './worker/job_handler.js';
+export { startTelemetry } from './telemetry/setup.js';
+export type { OpenRtcTelemetry, OtlpTraceOptions, TelemetryOptions } from './telemetry/setup.js';
+export { attachPoolMetrics } from './telemetry/pool_metrics.js';
+export type { PoolMetricsHandle, PoolMetricsOptions, TelemetryDiagnostic } from './telemetry/pool_metrics.js';
+export { METRIC_CATALOG } from './telemetry/metric_catalog.js';
+export type { MetricSpec, MetricType } from './telemetry/metric_catalog.js';
+export { DEFAULT_TENANT_LABEL_LIMIT, INVALID_TENANT_LABEL, OTHER_TENANT_LABEL } from './telemetry/tenant_labels.js';
+export { TenantSpanProcessor } from './telemetry/tenant_span_processor.js';
+export { DEFAULT_REDACT_PATHS, createLogger, sessionLogFields, shutdownLogger } from './telemetry/logger.js';
+export type { LoggerOptions, OtlpLogOptions, SessionLogFields } from './telemetry/logger.js';
+export { bindAgentsLogger } from './telemetry/agents_logger.js';
+export type { BindAgentsLoggerOptions } from './telemetry/agents_logger.js';
+export { attachPoolLogging } from './telemetry/pool_logging.js';
+export type { PoolLogSink } from './telemetry/pool_logging.js';
+export {
+  ATTR_AGENT,
+  ATTR_BREAKER_FROM,
+  ATTR_BREAKER_REASON,
+  ATTR_BREAKER_TO,
+  ATTR_CAP,
+  ATTR_DECISION,
+  ATTR_JOB_ID,
+  ATTR_OUTCOME,
+  ATTR_PROBE,
+  ATTR_REASON,
+  ATTR_TENANT,
+  EVENT_BREAKER_TRANSITION,
+  EVENT_CAP_REFUSED,
+  SPAN_ADMISSION,
+  SPAN_SESSION,
+} from './telemetry/attributes.js';
 
 export { OpenRtcError, REFUSAL_REASONS } from './errors.js';
 export type { OpenRtcErrorCode, RefusalReason } from './errors.js';
 export { systemClock } from './util/clock.js';
+export { OPENRTC_VERSION } from './version.js';
 export type { Clock, TimerHandle } from './util/clock.js';

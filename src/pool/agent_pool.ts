@@ -22,7 +22,8 @@ import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, typ
 import { TenantStats } from './tenant_stats.js';
 import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
 import {
-  ATTR_AGENT, ATTR_DECISION, ATTR_JOB_ID, ATTR_PROBE, ATTR_REASON, ATTR_TENANT, SPAN_ADMISSION, TRACER_NAME,
+  ATTR_AGENT, ATTR_BREAKER_FROM, ATTR_BREAKER_REASON, ATTR_BREAKER_TO, ATTR_CAP, ATTR_DECISION, ATTR_JOB_ID,
+  ATTR_PROBE, ATTR_REASON, ATTR_TENANT, EVENT_BREAKER_TRANSITION, EVENT_CAP_REFUSED, SPAN_ADMISSION, TRACER_NAME,
 } from '../telemetry/attributes.js';
 
 /** An incoming call, as the LiveKit server describes it in an availability request. */
@@ -111,7 +112,13 @@ export class AgentPool {
         this.breakerPolicy,
         options.breakerStore ?? new InMemoryBreakerStore(),
         this.clock,
-        (event) => this.events.emit('breakerTransition', event),
+        (event) => {
+          // Recorded on the span of the call during which the breaker changed state.
+          trace.getActiveSpan()?.addEvent(EVENT_BREAKER_TRANSITION, {
+            [ATTR_TENANT]: event.tenant, [ATTR_BREAKER_FROM]: event.from, [ATTR_BREAKER_TO]: event.to, [ATTR_BREAKER_REASON]: event.reason,
+          });
+          this.events.emit('breakerTransition', event);
+        },
       );
     }
     this.store = options.reservationStore ?? new InMemoryReservationStore();
@@ -178,10 +185,13 @@ export class AgentPool {
       this.rejections[reason]++;
       this.totals.rejected++;
       if (tenant !== undefined) this.tenantStats(tenant).reject(reason);
-      span.setAttributes({ [ATTR_DECISION]: 'reject', [ATTR_REASON]: reason });
+      span.setAttributes({ [ATTR_DECISION]: 'refused', [ATTR_REASON]: reason });
       if (tenant !== undefined) span.setAttribute(ATTR_TENANT, tenant);
       if (agent !== undefined) span.setAttribute(ATTR_AGENT, agent);
-      if (reason === 'tenant_cap' || reason === 'global_cap') span.addEvent('openrtc.cap_refused', { [ATTR_REASON]: reason });
+      if (reason === 'tenant_cap' || reason === 'global_cap') {
+        const cap = reason === 'tenant_cap' && tenant !== undefined ? this.capFor(tenant) : this.globalCap;
+        span.addEvent(EVENT_CAP_REFUSED, { [ATTR_REASON]: reason, ...(cap === undefined ? {} : { [ATTR_CAP]: cap }) });
+      }
       span.end();
       this.events.emit('admission', {
         jobId: request.jobId, tenant, agent, accepted: false, reason, message, probe: false,
@@ -220,7 +230,9 @@ export class AgentPool {
 
     let probe = false;
     if (this.breaker) {
-      const verdict = await this.breaker.admit(tenant);
+      // Run inside the admission span so a transition it causes is recorded on it.
+      const breaker = this.breaker;
+      const verdict = await context.with(trace.setSpan(context.active(), span), () => breaker.admit(tenant));
       if (!verdict.allowed) {
         const wait = Math.max(0, verdict.retryAt - this.clock.now());
         return refuse('circuit_open', wait > 0
@@ -239,7 +251,7 @@ export class AgentPool {
         : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
     }
 
-    span.setAttributes({ [ATTR_DECISION]: 'accept', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent, [ATTR_PROBE]: probe });
+    span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent, [ATTR_PROBE]: probe });
     span.end();
     const ticket = new AdmissionTicket(
       request.jobId, tenant, agent, agentClass, providers, probe, this.clock.now(), request.roomName, this.ticketHost,

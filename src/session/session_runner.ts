@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { type JobProcess, JobContext, type RunningJobInfo, runWithJobContextAsync, voice } from '@livekit/agents';
 import { Job, Room as ProtoRoom } from '@livekit/protocol';
-import { type Span, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
 import type { SessionOutcome, UsageEvent } from '../pool/events.js';
 import { ATTR_AGENT, ATTR_JOB_ID, ATTR_OUTCOME, ATTR_TENANT, SPAN_SESSION, TRACER_NAME } from '../telemetry/attributes.js';
@@ -109,8 +109,13 @@ export class RunningSession {
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
-    await this.teardown(resources, span, result);
-    await ticket.finish(result.outcome, result.detail);
+    await this.teardown(resources);
+    // Freeing the slot records the outcome with the breaker; doing it inside the session
+    // span puts a breaker transition it causes on this call's trace.
+    await context.with(spanContext, () => ticket.finish(result.outcome, result.detail));
+    span.setAttribute(ATTR_OUTCOME, result.outcome);
+    if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.detail });
+    span.end();
     return result;
   }
 
@@ -219,11 +224,7 @@ export class RunningSession {
     }
   }
 
-  private async teardown(
-    resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession },
-    span: Span,
-    result: SessionEnd,
-  ): Promise<void> {
+  private async teardown(resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession }): Promise<void> {
     const { closeMs } = this.deps.timeouts;
     const steps: [string, () => Promise<unknown>][] = [
       ['closing the session', async () => resources.session?.close()],
@@ -234,9 +235,6 @@ export class RunningSession {
     for (const [what, step] of steps) {
       await withTimeout(step(), closeMs, what).catch(() => undefined);
     }
-    span.setAttribute(ATTR_OUTCOME, result.outcome);
-    if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.detail });
-    span.end();
   }
 }
 

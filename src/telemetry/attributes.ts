@@ -14,3 +14,12 @@ export const SPAN_ADMISSION = 'openrtc.admission';
 export const SPAN_SESSION = 'openrtc.session';
 
 export const TRACER_NAME = 'openrtc';
+
+// Span events on the admission span.
+export const EVENT_BREAKER_TRANSITION = 'openrtc.breaker.transition';
+export const EVENT_CAP_REFUSED = 'openrtc.admission.cap_refused';
+export const ATTR_BREAKER_FROM = 'openrtc.breaker.from';
+export const ATTR_BREAKER_TO = 'openrtc.breaker.to';
+export const ATTR_BREAKER_REASON = 'openrtc.breaker.reason';
+/** The cap that refused the call (the tenant's or the worker's). */
+export const ATTR_CAP = 'openrtc.admission.cap';

@@ -1,0 +1,175 @@
+import { createRequire } from 'node:module';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { type DestinationStream, type Level, type Logger, type StreamEntry, pino } from 'pino';
+import { getSessionContext } from '../session/session_context.js';
+import { OPENRTC_VERSION } from '../version.js';
+
+/**
+ * Secret-bearing keys censored in every record. Provider options and request headers
+ * are the usual way a key reaches a log line by accident.
+ */
+export const DEFAULT_REDACT_PATHS: readonly string[] = Object.freeze([
+  'apiKey', 'api_key', 'apiSecret', 'api_secret', 'token', 'accessToken', 'password', 'secret', 'authorization',
+  '*.apiKey', '*.api_key', '*.apiSecret', '*.api_secret', '*.token', '*.accessToken', '*.password', '*.secret',
+  '*.authorization', 'headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers.cookie',
+]);
+
+export const REDACTED = '[redacted]';
+
+export interface OtlpLogOptions {
+  /** OTLP/HTTP logs URL, e.g. `http://collector:4318/v1/logs`. Default: the OTEL_* variables. */
+  url?: string;
+  /** `http` (JSON) or `http/protobuf`. Default: OTEL_EXPORTER_OTLP_(LOGS_)PROTOCOL, else http/protobuf. */
+  protocol?: 'http' | 'http/protobuf';
+  /**
+   * How long records wait to be sent in one batch, in ms. Default 1000. (The transport's
+   * "simple" processor is not offered: it drops records still in flight at shutdown.)
+   */
+  scheduledDelayMillis?: number;
+}
+
+export interface LoggerOptions {
+  /** Minimum level. Default: env LOG_LEVEL or 'info'. */
+  level?: Level;
+  /** Where JSON lines go. Default stdout. */
+  destination?: DestinationStream;
+  /**
+   * Also export records over OTLP. Default: on when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or
+   * OTEL_EXPORTER_OTLP_ENDPOINT is set; `false` turns it off whatever the environment says.
+   */
+  otlp?: boolean | OtlpLogOptions;
+  /** Further paths to censor, in pino's redact syntax. */
+  redactPaths?: string[];
+  /** `service.name` on exported logs. Default 'openrtc'. */
+  serviceName?: string;
+  /** Environment to read OTEL_* variables from. Default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Fields the logger adds to records written inside a session or a span. */
+export interface SessionLogFields {
+  tenant?: string;
+  agent?: string;
+  jobId?: string;
+  sessionId?: string;
+  trace_id?: string;
+  span_id?: string;
+  /** W3C trace flags as a number; pino-opentelemetry-transport needs it to link a record to its span. */
+  trace_flags?: number;
+}
+
+/**
+ * What the current async context says about who a record belongs to. Read at every log
+ * call, so a logger created once at start still labels each session's lines correctly.
+ */
+export function sessionLogFields(): SessionLogFields {
+  const fields: SessionLogFields = {};
+  const session = getSessionContext();
+  if (session) {
+    fields.tenant = session.tenant;
+    fields.agent = session.agent;
+    fields.jobId = session.jobId;
+    fields.sessionId = session.sessionId;
+  }
+  const spanContext = trace.getSpan(context.active())?.spanContext();
+  if (spanContext && isSpanContextValid(spanContext)) {
+    fields.trace_id = spanContext.traceId;
+    fields.span_id = spanContext.spanId;
+    fields.trace_flags = spanContext.traceFlags;
+  }
+  return fields;
+}
+
+// The transport stream of each logger that has one, so shutdownLogger can flush it.
+type TransportStream = ReturnType<typeof pino.transport>;
+const transports = new WeakMap<Logger, TransportStream>();
+
+/**
+ * A pino logger whose records carry the session's tenant, agent, job and session ids and
+ * the active trace and span ids, with secrets censored, optionally exported over OTLP.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const env = options.env ?? process.env;
+  const level = options.level ?? (env.LOG_LEVEL as Level | undefined) ?? 'info';
+  const streams: StreamEntry[] = [{ stream: options.destination ?? process.stdout, level: 'trace' }];
+
+  const otlp = resolveOtlpLogs(options.otlp, env);
+  let transport: TransportStream | undefined;
+  if (otlp) {
+    transport = pino.transport({
+      // Resolved here: the transport's worker thread cannot resolve it relative to this module.
+      target: createRequire(import.meta.url).resolve('pino-opentelemetry-transport'),
+      options: otlpTransportOptions(otlp, options.serviceName ?? 'openrtc'),
+    });
+    streams.push({ stream: transport, level: 'trace' });
+  }
+
+  const logger = pino(
+    {
+      level,
+      mixin: sessionLogFields,
+      redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redactPaths ?? [])], censor: REDACTED },
+      serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    },
+    pino.multistream(streams),
+  );
+  if (transport) {
+    // pino hands its level names to a transport only when the transport is its direct
+    // stream; behind multistream it does not, and pino-opentelemetry-transport waits for
+    // them before exporting anything. Send the same message pino would.
+    transport.emit('message', { code: 'PINO_CONFIG', config: { levels: logger.levels, messageKey: 'msg', errorKey: 'err' } });
+    transports.set(logger, transport);
+  }
+  return logger;
+}
+
+/**
+ * Flushes and closes a logger's OTLP transport, if it has one. The transport's worker
+ * exports what is left before it exits, and pino blocks this thread meanwhile (up to
+ * 10 s): call it at shutdown, not on a hot path.
+ */
+export async function shutdownLogger(logger: Logger): Promise<void> {
+  const transport = transports.get(logger);
+  if (!transport) return;
+  transports.delete(logger);
+  await new Promise<void>((resolve) => {
+    transport.once('close', () => resolve());
+    transport.end();
+  });
+}
+
+function resolveOtlpLogs(
+  option: boolean | OtlpLogOptions | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): OtlpLogOptions | undefined {
+  if (option === false) return undefined;
+  if (typeof option === 'object') return option;
+  // Resolved here rather than in the transport's worker thread, which sees only process.env.
+  const perSignal = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const url = perSignal || (base ? `${base.replace(/\/+$/, '')}/v1/logs` : undefined);
+  if (url !== undefined) return { url };
+  return option === true ? {} : undefined;
+}
+
+function otlpTransportOptions(otlp: OtlpLogOptions, serviceName: string): Record<string, unknown> {
+  const protocol = otlp.protocol;
+  const exporterConfig = otlp.url === undefined ? {} : { url: otlp.url };
+  const exporterOptions =
+    protocol === 'http'
+      ? { protocol, httpExporterOptions: exporterConfig }
+      : protocol === 'http/protobuf'
+        ? { protocol, protobufExporterOptions: exporterConfig }
+        : // Let the transport pick the protocol from the environment; a URL still applies to either.
+          { httpExporterOptions: exporterConfig, protobufExporterOptions: exporterConfig };
+  return {
+    loggerName: 'openrtc',
+    serviceVersion: OPENRTC_VERSION,
+    resourceAttributes: { 'service.name': serviceName },
+    logRecordProcessorOptions: [{
+      recordProcessorType: 'batch',
+      exporterOptions,
+      ...(otlp.scheduledDelayMillis === undefined ? {} : { processorConfig: { scheduledDelayMillis: otlp.scheduledDelayMillis } }),
+    }],
+  };
+}

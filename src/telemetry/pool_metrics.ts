@@ -1,0 +1,220 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
+import type { AgentPool } from '../pool/agent_pool.js';
+import type { UsageEvent } from '../pool/events.js';
+import { OPENRTC_VERSION } from '../version.js';
+import { metricSpec } from './metric_catalog.js';
+import { DEFAULT_TENANT_LABEL_LIMIT, OTHER_TENANT_LABEL, TenantLabeler } from './tenant_labels.js';
+
+/** Something telemetry wants an operator to know, reported instead of thrown. */
+export interface TelemetryDiagnostic {
+  code: 'tenant_label_limit';
+  message: string;
+}
+
+export interface PoolMetricsOptions {
+  /** Where instruments are created; usually `OpenRtcTelemetry.meter`. */
+  meter: Meter;
+  /** Distinct tenants with a label of their own; later ones fold into `~other`. Default 500. */
+  tenantLabelLimit?: number;
+  /** Worker load 0..1 (what the worker reports to LiveKit). Default: reserved+running / maxConcurrentSessions. */
+  workerLoad?: () => number;
+  /** Receives warnings such as the tenant label limit being reached. Default: process.emitWarning. */
+  onDiagnostic?: (diagnostic: TelemetryDiagnostic) => void;
+}
+
+export interface PoolMetricsHandle {
+  /** Stops listening and observing; counters keep their last values. */
+  detach(): void;
+}
+
+const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+// Buckets in seconds: a call lasts minutes, an admission milliseconds, a loader a network round trip.
+const SESSION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+const ADMISSION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LOADER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// Provider and model names come from provider objects; bound them so one odd value
+// cannot blow up a label.
+const MAX_PROVIDER_LABEL_LENGTH = 64;
+
+/**
+ * Turns what a pool decides and observes into metrics. Counters and histograms follow
+ * pool events; gauges are read from the pool once per collection, so a scrape always
+ * shows the pool as it is, not as the last event left it.
+ */
+export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions): PoolMetricsHandle {
+  const { meter } = options;
+  const limit = options.tenantLabelLimit ?? DEFAULT_TENANT_LABEL_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new Error(`\`tenantLabelLimit\` must be a positive integer; got ${String(limit)}`);
+  }
+  const onDiagnostic = options.onDiagnostic ?? ((d: TelemetryDiagnostic) => process.emitWarning(d.message));
+  const tenants = new TenantLabeler(limit, (max, first) =>
+    onDiagnostic({
+      code: 'tenant_label_limit',
+      message: `openrtc: more than ${max} tenants seen; tenant "${first}" and later ones are counted under tenant="${OTHER_TENANT_LABEL}"`,
+    }),
+  );
+  // Tenants the pool is configured for get their labels first.
+  for (const tenant of Object.keys(pool.runtimeSnapshot().tenants)) tenants.label(tenant);
+
+  const counter = (name: string) => {
+    const m = metricSpec(name);
+    return meter.createCounter(m.instrument, { description: m.help, unit: m.unit });
+  };
+  const histogram = (name: string, buckets: number[]) => {
+    const m = metricSpec(name);
+    return meter.createHistogram(m.instrument, {
+      description: m.help, unit: m.unit, advice: { explicitBucketBoundaries: buckets },
+    });
+  };
+  const gauge = (name: string) => {
+    const m = metricSpec(name);
+    return meter.createObservableGauge(m.instrument, { description: m.help, unit: m.unit });
+  };
+
+  const started = counter('openrtc_sessions_started_total');
+  const ended = counter('openrtc_sessions_ended_total');
+  const sessionDuration = histogram('openrtc_session_duration_seconds', SESSION_BUCKETS);
+  const admissions = counter('openrtc_admissions_total');
+  const refusals = counter('openrtc_admission_refusals_total');
+  const admissionDuration = histogram('openrtc_admission_duration_seconds', ADMISSION_BUCKETS);
+  const expired = counter('openrtc_reservations_expired_total');
+  const transitions = counter('openrtc_breaker_transitions_total');
+  const configLoads = counter('openrtc_tenant_config_loads_total');
+  const configLoadDuration = histogram('openrtc_tenant_config_load_duration_seconds', LOADER_BUCKETS);
+  const llmTokens = counter('openrtc_llm_tokens_total');
+  const sttSeconds = counter('openrtc_stt_audio_seconds_total');
+  const ttsCharacters = counter('openrtc_tts_characters_total');
+
+  const active = gauge('openrtc_sessions_active');
+  const cap = gauge('openrtc_tenant_session_cap');
+  const utilization = gauge('openrtc_tenant_cap_utilization_ratio');
+  const breakerState = gauge('openrtc_tenant_breaker_state');
+  const workerLoad = gauge('openrtc_worker_load_ratio');
+  const draining = gauge('openrtc_worker_draining');
+  const loopLag = gauge('openrtc_event_loop_lag_seconds');
+  const buildInfo = gauge('openrtc_build_info');
+
+  // tenant\u0000agent pairs that have had a session, so their gauge drops to 0 instead of vanishing.
+  const activePairs = new Set<string>();
+  const pairKey = (tenant: string, agent: string) => `${tenant}\u0000${agent}`;
+
+  const unsubscribe = [
+    pool.on('admission', (e) => {
+      const tenant = tenants.label(e.tenant);
+      const decision = e.accepted ? 'accepted' : 'refused';
+      admissions.add(1, e.agent === undefined ? { tenant, decision } : { tenant, agent: e.agent, decision });
+      if (!e.accepted && e.reason !== undefined) refusals.add(1, { tenant, reason: e.reason });
+      admissionDuration.record(e.durationMs / 1000);
+    }),
+    pool.on('sessionStarted', (e) => {
+      const tenant = tenants.label(e.tenant);
+      activePairs.add(pairKey(tenant, e.agent));
+      started.add(1, { tenant, agent: e.agent });
+    }),
+    pool.on('sessionEnded', (e) => {
+      const attributes = { tenant: tenants.label(e.tenant), agent: e.agent, outcome: e.outcome };
+      ended.add(1, attributes);
+      sessionDuration.record(e.durationMs / 1000, attributes);
+    }),
+    pool.on('reservationExpired', (e) => {
+      expired.add(1, { tenant: tenants.label(e.tenant), agent: e.agent });
+    }),
+    pool.on('breakerTransition', (e) => {
+      transitions.add(1, { tenant: tenants.label(e.tenant), from: e.from, to: e.to });
+    }),
+    pool.on('configLoad', (e) => {
+      const tenant = tenants.label(e.tenant);
+      configLoads.add(1, { tenant, result: e.result });
+      // Static and cached answers take no time; counting their zeros would hide slow loaders.
+      if (e.result === 'loaded' || e.result === 'error' || e.result === 'timeout') {
+        configLoadDuration.record(e.durationMs / 1000, { tenant });
+      }
+    }),
+    pool.on('usage', (e) => recordUsage(e)),
+  ];
+
+  function recordUsage(e: UsageEvent): void {
+    const base = { tenant: tenants.label(e.tenant), provider: boundLabel(e.provider), model: boundLabel(e.model) };
+    const add = (instrument: typeof llmTokens, value: number | undefined, attributes: Attributes) => {
+      if (value !== undefined && Number.isFinite(value) && value > 0) instrument.add(value, attributes);
+    };
+    if (e.kind === 'llm') {
+      add(llmTokens, e.inputTokens, { ...base, type: 'input' });
+      add(llmTokens, e.outputTokens, { ...base, type: 'output' });
+      add(llmTokens, e.cachedTokens, { ...base, type: 'cached' });
+    } else if (e.kind === 'stt') {
+      add(sttSeconds, e.audioSeconds, base);
+    } else {
+      add(ttsCharacters, e.characters, base);
+    }
+  }
+
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+
+  const observe: BatchObservableCallback = (result) => {
+    const snapshot = pool.runtimeSnapshot();
+
+    const running = new Map<string, number>();
+    for (const key of activePairs) running.set(key, 0);
+    for (const ticket of pool.liveTickets()) {
+      if (ticket.state !== 'running') continue;
+      const key = pairKey(tenants.label(ticket.tenant), ticket.agentName);
+      activePairs.add(key);
+      running.set(key, (running.get(key) ?? 0) + 1);
+    }
+    for (const [key, count] of running) {
+      const [tenant, agent] = key.split('\u0000') as [string, string];
+      result.observe(active, count, { tenant, agent });
+    }
+
+    for (const [id, t] of Object.entries(snapshot.tenants)) {
+      const tenant = tenants.label(id);
+      // Caps and breaker states of folded tenants cannot be summed into one meaningful value.
+      if (tenant === OTHER_TENANT_LABEL) continue;
+      if (t.cap !== null) result.observe(cap, t.cap, { tenant });
+      if (t.utilization !== null) result.observe(utilization, t.utilization, { tenant });
+      if (t.breaker !== null) result.observe(breakerState, BREAKER_STATE_VALUE[t.breaker.state], { tenant });
+    }
+
+    const load = options.workerLoad
+      ? options.workerLoad()
+      : snapshot.maxConcurrentSessions === null
+        ? undefined
+        : (snapshot.activeSessions + snapshot.reservedSessions) / snapshot.maxConcurrentSessions;
+    if (load !== undefined && Number.isFinite(load)) result.observe(workerLoad, load);
+    result.observe(draining, snapshot.draining ? 1 : 0);
+
+    // Nanoseconds to seconds; reset so each scrape shows the delay since the previous one.
+    // An empty histogram answers odd percentiles; no samples means no measured delay.
+    const sampled = lag.count > 0;
+    result.observe(loopLag, sampled ? lag.percentile(99) / 1e9 : 0, { quantile: '0.99' });
+    result.observe(loopLag, sampled ? lag.max / 1e9 : 0, { quantile: '1' });
+    lag.reset();
+
+    result.observe(buildInfo, 1, { version: OPENRTC_VERSION, deployment: snapshot.deploymentVersion });
+  };
+  const observables: Observable[] = [active, cap, utilization, breakerState, workerLoad, draining, loopLag, buildInfo];
+  meter.addBatchObservableCallback(observe, observables);
+
+  let attached = true;
+  return {
+    detach() {
+      if (!attached) return;
+      attached = false;
+      for (const off of unsubscribe) off();
+      meter.removeBatchObservableCallback(observe, observables);
+      lag.disable();
+    },
+  };
+}
+
+function boundLabel(value: string): string {
+  const trimmed = typeof value === 'string' ? value.trim() : '';
+  if (trimmed === '') return 'unknown';
+  return trimmed.length > MAX_PROVIDER_LABEL_LENGTH ? trimmed.slice(0, MAX_PROVIDER_LABEL_LENGTH) : trimmed;
+}

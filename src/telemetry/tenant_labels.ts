@@ -1,0 +1,43 @@
+/**
+ * The cardinality guard for the `tenant` label. Every series carries a tenant, so the
+ * number of tenants bounds the size of the whole metric set: an invalid id must never
+ * become a label (it is attacker-chosen text), and a worker that sees more tenants than
+ * a Prometheus can hold folds the rest into one series instead of growing without end.
+ */
+
+/** Label for calls whose tenant id was malformed. `~` is never part of a tenant id. */
+export const INVALID_TENANT_LABEL = '~invalid';
+/** Label for tenants seen after the label limit was reached. */
+export const OTHER_TENANT_LABEL = '~other';
+export const DEFAULT_TENANT_LABEL_LIMIT = 500;
+
+export class TenantLabeler {
+  private readonly known = new Set<string>();
+  private overflowed = false;
+
+  constructor(
+    private readonly limit: number,
+    /** Called once, the first time a tenant is folded into `~other`. */
+    private readonly onOverflow: (limit: number, firstFolded: string) => void,
+  ) {}
+
+  /** The label value for a tenant; `undefined` stands for an invalid tenant id. */
+  label(tenant: string | undefined): string {
+    if (tenant === undefined) return INVALID_TENANT_LABEL;
+    if (this.known.has(tenant)) return tenant;
+    if (this.known.size < this.limit) {
+      this.known.add(tenant);
+      return tenant;
+    }
+    if (!this.overflowed) {
+      this.overflowed = true;
+      this.onOverflow(this.limit, tenant);
+    }
+    return OTHER_TENANT_LABEL;
+  }
+
+  /** Number of tenants with a label of their own. */
+  get size(): number {
+    return this.known.size;
+  }
+}

@@ -1,0 +1,147 @@
+import { log as agentsLog } from '@livekit/agents';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type SessionContext, runWithSessionContext } from '../../src/session/session_context.js';
+import { bindAgentsLogger } from '../../src/telemetry/agents_logger.js';
+import { REDACTED, createLogger } from '../../src/telemetry/logger.js';
+import { attachPoolLogging } from '../../src/telemetry/pool_logging.js';
+import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
+import { call, makePool, startSession } from './fixtures.js';
+import { captureLines } from './log_capture.js';
+
+let telemetry: OpenRtcTelemetry | undefined;
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  await telemetry?.shutdown();
+  telemetry = undefined;
+});
+
+const acme: SessionContext = { tenant: 'acme', agent: 'support', sessionId: 'job-7', jobId: 'job-7', roomName: 'room-7' };
+
+async function setup() {
+  telemetry = await startTelemetry({ host: '127.0.0.1', port: 0, otlpTraces: false });
+  const out = captureLines();
+  const logger = createLogger({ destination: out, otlp: false, level: 'debug' });
+  return { telemetry, out, logger };
+}
+
+describe('createLogger', () => {
+  it('adds session and trace fields inside a session, none outside', async () => {
+    const { telemetry: t, out, logger } = await setup();
+    logger.info('outside');
+    let traceId = '';
+    let spanId = '';
+    runWithSessionContext(acme, () => {
+      logger.info('in session, no span');
+      t.tracer.startActiveSpan('openrtc.session', (span) => {
+        traceId = span.spanContext().traceId;
+        spanId = span.spanContext().spanId;
+        logger.info('in span');
+        span.end();
+      });
+    });
+
+    const [outside, noSpan, inSpan] = out.records;
+    expect(outside).toMatchObject({ msg: 'outside' });
+    for (const key of ['tenant', 'agent', 'jobId', 'sessionId', 'trace_id', 'span_id']) expect(outside).not.toHaveProperty(key);
+    expect(noSpan).toMatchObject({ tenant: 'acme', agent: 'support', jobId: 'job-7', sessionId: 'job-7' });
+    expect(noSpan).not.toHaveProperty('trace_id');
+    expect(inSpan).toMatchObject({ tenant: 'acme', jobId: 'job-7', trace_id: traceId, span_id: spanId, trace_flags: 1 });
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('censors secrets under the default and the given redact paths', async () => {
+    const { out } = await setup();
+    const logger = createLogger({ destination: out, otlp: false, redactPaths: ['tenantKeys.*'] });
+    logger.info({
+      provider: { apiKey: 'sk-live-1', model: 'gpt-4o' },
+      deepgram: { api_key: 'dg-2' },
+      headers: { authorization: 'Bearer abc', accept: 'json' },
+      password: 'hunter2',
+      auth: { token: 'tok-3' },
+      tenantKeys: { acme: 'k-4' },
+    }, 'configured');
+    const line = JSON.stringify(out.records[0]);
+    for (const secret of ['sk-live-1', 'dg-2', 'Bearer abc', 'hunter2', 'tok-3', 'k-4']) expect(line).not.toContain(secret);
+    expect(out.records[0]).toMatchObject({
+      provider: { apiKey: REDACTED, model: 'gpt-4o' },
+      headers: { authorization: REDACTED, accept: 'json' },
+      password: REDACTED,
+      tenantKeys: { acme: REDACTED },
+    });
+  });
+});
+
+describe('bindAgentsLogger', () => {
+  it("labels agents-js's own records with the session and the span", async () => {
+    const { telemetry: t, out, logger } = await setup();
+    cleanups.push(bindAgentsLogger(logger));
+    agentsLog().info('agents outside');
+    runWithSessionContext(acme, () => {
+      t.tracer.startActiveSpan('agent_turn', (span) => {
+        agentsLog().child({ speechId: 's1' }).warn({ llm: { apiKey: 'sk-9' } }, 'agents inside');
+        span.end();
+        expect(out.records.at(-1)).toMatchObject({ span_id: span.spanContext().spanId });
+      });
+    });
+    const [outside, inside] = out.records;
+    expect(outside).toMatchObject({ msg: 'agents outside', component: 'livekit-agents' });
+    expect(outside).not.toHaveProperty('tenant');
+    expect(inside).toMatchObject({
+      msg: 'agents inside', component: 'livekit-agents', speechId: 's1',
+      tenant: 'acme', agent: 'support', jobId: 'job-7', sessionId: 'job-7', llm: { apiKey: REDACTED },
+    });
+    expect(inside).toHaveProperty('trace_id');
+  });
+
+  it('restores the previous agents-js logger', async () => {
+    const { logger } = await setup();
+    const restore = bindAgentsLogger(logger);
+    const bound = agentsLog();
+    restore();
+    expect(agentsLog()).not.toBe(bound);
+  });
+});
+
+describe('attachPoolLogging', () => {
+  it('logs refusals, breaker transitions, expiry and draining with the tenant', async () => {
+    const { out, logger } = await setup();
+    const { pool, clock } = makePool({
+      maxSessionsPerTenant: { acme: 1 },
+      enableTenantCircuitBreaker: true,
+      circuitBreaker: { minSamples: 1, failureRatio: 0.5 },
+    });
+    cleanups.push(attachPoolLogging(pool, logger));
+
+    await startSession(pool, clock, 'acme');
+    await pool.admit(call('acme'));
+    await pool.admit(call('no good'));
+    const failing = await startSession(pool, clock, 'initech');
+    await failing.finish('failed', 'entry threw');
+    expect((await pool.admit(call('globex'))).accepted).toBe(true);
+    await clock.advanceAsync(15_000);
+    pool.startDraining();
+
+    const byEvent = (event: string) => out.records.filter((r) => r.event === event);
+    expect(byEvent('admission_refused')).toEqual([
+      expect.objectContaining({ level: 30, tenant: 'acme', reason: 'tenant_cap' }),
+      expect.objectContaining({ level: 30, tenant: '~invalid', reason: 'invalid_tenant' }),
+    ]);
+    expect(byEvent('breaker_transition')).toEqual([
+      expect.objectContaining({ level: 40, tenant: 'initech', from: 'closed', to: 'open', reason: 'failure_ratio' }),
+    ]);
+    expect(byEvent('session_failed')).toEqual([expect.objectContaining({ level: 40, tenant: 'initech', detail: 'entry threw' })]);
+    expect(byEvent('reservation_expired')).toEqual([expect.objectContaining({ level: 40, tenant: 'globex', agent: 'support' })]);
+    expect(byEvent('draining')).toHaveLength(1);
+  });
+
+  it('warns when a tenant config loader fails', async () => {
+    const { out, logger } = await setup();
+    const { pool } = makePool({ tenantConfig: () => { throw new Error('vault down'); } });
+    cleanups.push(attachPoolLogging(pool, logger));
+    expect(await pool.admit(call('acme'))).toMatchObject({ accepted: false, reason: 'config_error' });
+    expect(out.records.filter((r) => r.event === 'tenant_config_failed')).toEqual([
+      expect.objectContaining({ level: 40, tenant: 'acme', result: 'error' }),
+    ]);
+  });
+});
