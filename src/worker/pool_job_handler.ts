@@ -24,6 +24,7 @@ export interface PoolJobHandlerOptions {
  */
 export class PoolJobHandler implements JobHandler {
   private readonly sessions = new Map<string, RunningSession>();
+  private reportedLoad = 0;
 
   constructor(private readonly options: PoolJobHandlerOptions) {}
 
@@ -80,11 +81,17 @@ export class PoolJobHandler implements JobHandler {
     const { pool, maxSessions, loadMonitor } = this.options;
     const jobCount = this.sessions.size;
     const held = pool.liveTickets().length;
+    this.reportedLoad = loadMonitor.sample(held, maxSessions);
     return {
-      load: loadMonitor.sample(held, maxSessions),
+      load: this.reportedLoad,
       jobCount,
       full: pool.isDraining || (maxSessions !== undefined && held >= maxSessions),
     };
+  }
+
+  /** The load last reported to the server (0..1). */
+  get lastLoad(): number {
+    return this.reportedLoad;
   }
 
   /** Sessions hosted right now. */

@@ -1,4 +1,10 @@
 import { JobProcess } from '@livekit/agents';
+import type { Logger } from 'pino';
+import { bindAgentsLogger } from '../telemetry/agents_logger.js';
+import { type LoggerOptions, createLogger, shutdownLogger } from '../telemetry/logger.js';
+import type { PoolMetricsHandle } from '../telemetry/pool_metrics.js';
+import { attachPoolLogging } from '../telemetry/pool_logging.js';
+import { type OpenRtcTelemetry, type TelemetryOptions, startTelemetry } from '../telemetry/setup.js';
 import { OpenRtcError, invalidOption } from '../errors.js';
 import type { AgentPool } from '../pool/agent_pool.js';
 import { positiveMillis } from '../pool/options.js';
@@ -55,8 +61,15 @@ export interface RunOptions {
   sessionTimeouts?: Partial<SessionTimeouts>;
   /** Replaces the LiveKit worker connection (tests, custom transports). Default: `WorkerConnection`. */
   connection?: ConnectionFactory;
-  /** Reports what background work cannot throw. */
+  /** Reports what background work cannot throw. Default: a warning in the log. */
   onDiagnostic?: (message: string) => void;
+  /**
+   * Metrics (Prometheus `/metrics`, port 9464 by default) and traces. Give options, a
+   * telemetry you started yourself with `startTelemetry`, or false for none.
+   */
+  telemetry?: TelemetryOptions | OpenRtcTelemetry | false;
+  /** The worker's pino logger, or options for the one it makes; agents-js logs through it too. */
+  logger?: Logger | LoggerOptions;
 }
 
 export interface DrainReport {
@@ -80,6 +93,12 @@ export class PoolWorker {
   private readonly connection: DispatchConnection;
   private readonly drainTimeoutMs: number;
   private draining: Promise<DrainReport> | undefined;
+  /** The worker's logger; agents-js's own records go through it too. */
+  readonly logger: Logger;
+  private readonly ownsLogger: boolean;
+  private telemetry: OpenRtcTelemetry | undefined;
+  private ownsTelemetry = false;
+  private readonly cleanups: (() => void)[] = [];
   private stoppedResolve!: () => void;
   /** Resolves once the worker has drained and closed its connection. */
   readonly stopped = new Promise<void>((resolve) => {
@@ -91,6 +110,9 @@ export class PoolWorker {
     private readonly options: RunOptions,
   ) {
     const settings = resolveConnectionSettings(options, pool.deploymentVersion);
+    this.ownsLogger = !isLogger(options.logger);
+    this.logger = isLogger(options.logger) ? options.logger : createLogger(options.logger);
+    const diagnostic = options.onDiagnostic ?? ((message: string) => this.logger.warn({ event: 'worker_diagnostic' }, message));
     this.drainTimeoutMs = positiveMillis('drainTimeoutMs', options.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS);
     const timeouts: SessionTimeouts = { ...DEFAULT_SESSION_TIMEOUTS };
     for (const [key, value] of Object.entries(options.sessionTimeouts ?? {})) {
@@ -101,7 +123,7 @@ export class PoolWorker {
       pool,
       loadMonitor: this.loadMonitor,
       maxSessions: pool.maxConcurrentSessions,
-      onDiagnostic: options.onDiagnostic,
+      onDiagnostic: diagnostic,
       onSessionEnded: (jobId, end) =>
         this.connection.updateJobStatus(jobId, end.outcome === 'failed' ? 'failed' : 'success', end.outcome === 'failed' ? end.detail : undefined),
       runner: {
@@ -120,14 +142,39 @@ export class PoolWorker {
         new WorkerConnection({
           ...s,
           handler,
-          onDiagnostic: (event) => options.onDiagnostic?.(`worker connection: ${event.kind}: ${event.message}`),
+          onDiagnostic: (event) => diagnostic(`worker connection: ${event.kind}: ${event.message}`),
         }));
     this.connection = makeConnection(this.handler, settings);
   }
 
   async start(): Promise<void> {
-    await this.options.prewarm?.(this.proc);
-    await this.connection.start();
+    this.cleanups.push(bindAgentsLogger(this.logger));
+    this.cleanups.push(attachPoolLogging(this.pool, this.logger));
+    const telemetry = this.options.telemetry;
+    if (telemetry !== false) {
+      this.ownsTelemetry = !isTelemetry(telemetry);
+      this.telemetry = isTelemetry(telemetry)
+        ? telemetry
+        : await startTelemetry({ deploymentVersion: this.pool.deploymentVersion, port: metricsPortFromEnv(), ...telemetry });
+      const handle: PoolMetricsHandle = this.telemetry.attach(this.pool, { workerLoad: () => this.handler.lastLoad });
+      this.cleanups.push(() => handle.detach());
+    }
+    try {
+      await this.options.prewarm?.(this.proc);
+      await this.connection.start();
+    } catch (error: unknown) {
+      await this.release();
+      throw error;
+    }
+    this.logger.info(
+      { event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames, metricsUrl: this.telemetry?.metricsUrl },
+      'openrtc worker registered',
+    );
+  }
+
+  /** Where Prometheus scrapes this worker, when the worker runs telemetry. */
+  get metricsUrl(): string | undefined {
+    return this.telemetry?.metricsUrl;
   }
 
   /** Sessions hosted right now. */
@@ -168,10 +215,38 @@ export class PoolWorker {
     await this.connection.close().catch((error: unknown) =>
       this.options.onDiagnostic?.(`closing the worker connection failed: ${error instanceof Error ? error.message : String(error)}`));
     await this.executor.close();
-    this.loadMonitor.stop();
+    const report = { completed: sessions.length - leftover.length, cancelled: leftover.length };
+    this.logger.info({ event: 'worker_stopped', ...report }, 'openrtc worker drained and stopped');
+    await this.release();
     this.stoppedResolve();
-    return { completed: sessions.length - leftover.length, cancelled: leftover.length };
+    return report;
   }
+
+  /** Lets go of what start() took: telemetry, log bindings, the lag monitor. */
+  private async release(): Promise<void> {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.loadMonitor.stop();
+    if (this.telemetry && this.ownsTelemetry) await this.telemetry.shutdown();
+    this.telemetry = undefined;
+    if (this.ownsLogger) await shutdownLogger(this.logger);
+  }
+}
+
+/** OPENRTC_METRICS_PORT picks the `/metrics` port when the options do not (0: any free port). */
+function metricsPortFromEnv(): number | undefined {
+  const raw = process.env.OPENRTC_METRICS_PORT;
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidOption('OPENRTC_METRICS_PORT', 'must be a port number 0-65535', raw);
+  return port;
+}
+
+function isLogger(value: unknown): value is Logger {
+  return typeof value === 'object' && value !== null && typeof (value as Logger).child === 'function' && typeof (value as Logger).info === 'function';
+}
+
+function isTelemetry(value: unknown): value is OpenRtcTelemetry {
+  return typeof value === 'object' && value !== null && typeof (value as OpenRtcTelemetry).attach === 'function';
 }
 
 function resolveConnectionSettings(options: RunOptions, version: string): ConnectionSettings {
