@@ -153,6 +153,10 @@ export class AgentPool {
    * cap. An accepted call holds a slot until its ticket finishes or its assignment times out.
    */
   async admit(request: CallRequest): Promise<AdmissionDecision> {
+    // The server may ask again about a job it already sent: the call holds one slot, so
+    // answer with its ticket rather than issue a second one whose end would free that slot.
+    const live = this.tickets.get(request.jobId);
+    if (live) return { accepted: true, ticket: live };
     const startedAt = performance.now();
     const jobMetadata = parseMetadata(request.jobMetadata);
     const roomMetadata = parseMetadata(request.roomMetadata);
@@ -217,6 +221,13 @@ export class AgentPool {
       return reserved.reason === 'tenant_cap'
         ? refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`)
         : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
+    }
+
+    // A simultaneous request for the same job may have won the race to the slot.
+    const raced = this.tickets.get(request.jobId);
+    if (raced) {
+      if (probe) await this.breaker?.returnProbe(tenant);
+      return { accepted: true, ticket: raced };
     }
 
     const ticket = new AdmissionTicket(

@@ -252,3 +252,47 @@ describe('session caps under random interleavings', () => {
     expect(pool.runtimeSnapshot().tenants.acme?.rejectionsByReason.tenant_cap).toBeGreaterThan(0);
   });
 });
+
+describe('a repeated availability request for the same job', () => {
+  it('answers with the live ticket instead of taking or freeing a second slot', async () => {
+    const clock = new ManualClock();
+    const store = new CountingStore();
+    const pool = new AgentPool({
+      agent: SupportAgent,
+      clock,
+      reservationStore: store,
+      maxSessionsPerTenant: { acme: 1 },
+      assignmentTimeoutMs: ASSIGNMENT_TIMEOUT_MS,
+    });
+    const request = { jobId: 'job-1', roomName: 'r', jobMetadata: '{"tenant":"acme"}' };
+    const first = await pool.admit(request);
+    const again = await pool.admit(request);
+    expect(first.accepted && again.accepted).toBe(true);
+    if (!first.accepted || !again.accepted) return;
+    expect(again.ticket).toBe(first.ticket);
+    again.ticket.markStarted(clock.now());
+    // The first answer's assignment timer must not free the running session's slot.
+    clock.advance(ASSIGNMENT_TIMEOUT_MS * 2);
+    await flush();
+    expect(store.countsByTenant()).toEqual({ acme: 1 });
+    expect(pool.liveTickets()).toEqual([first.ticket]);
+    expect((await pool.admit({ ...request, jobId: 'job-2' })).accepted).toBe(false);
+    await first.ticket.finish('success');
+    expect(store.releaseCalls.get('job-1')).toBe(1);
+    expect(store.total()).toBe(0);
+    expect(pool.runtimeSnapshot().totals.admitted).toBe(1);
+  });
+
+  it('issues one ticket for simultaneous requests for the same job', async () => {
+    const store = new CountingStore();
+    const pool = new AgentPool({ agent: SupportAgent, clock: new ManualClock(), reservationStore: store });
+    const request = { jobId: 'job-1', roomName: 'r', jobMetadata: '{"tenant":"acme"}' };
+    const decisions = await Promise.all([pool.admit(request), pool.admit(request), pool.admit(request)]);
+    const tickets = new Set(decisions.map((d) => (d.accepted ? d.ticket : undefined)));
+    expect(tickets.size).toBe(1);
+    expect(pool.liveTickets()).toHaveLength(1);
+    await pool.liveTickets()[0]?.finish('cancelled');
+    expect(store.releaseCalls.get('job-1')).toBe(1);
+    expect(store.total()).toBe(0);
+  });
+});
