@@ -284,19 +284,21 @@ export class AgentPool {
 
   runtimeSnapshot(): RuntimeSnapshot {
     const now = this.clock.now();
-    const sessionsByTenant: Record<string, number> = {};
-    const sessionsByAgent: Record<string, number> = {};
-    const reservedByTenant: Record<string, number> = {};
+    // Maps, not object literals: tenant and agent names such as "constructor" or
+    // "__proto__" are valid and must count as plain keys.
+    const sessionsByTenant = new Map<string, number>();
+    const sessionsByAgent = new Map<string, number>();
+    const reservedByTenant = new Map<string, number>();
     let active = 0;
     let reserved = 0;
     for (const ticket of this.tickets.values()) {
       if (ticket.state === 'running') {
         active++;
-        sessionsByTenant[ticket.tenant] = (sessionsByTenant[ticket.tenant] ?? 0) + 1;
-        sessionsByAgent[ticket.agentName] = (sessionsByAgent[ticket.agentName] ?? 0) + 1;
+        sessionsByTenant.set(ticket.tenant, (sessionsByTenant.get(ticket.tenant) ?? 0) + 1);
+        sessionsByAgent.set(ticket.agentName, (sessionsByAgent.get(ticket.agentName) ?? 0) + 1);
       } else if (ticket.state === 'reserved') {
         reserved++;
-        reservedByTenant[ticket.tenant] = (reservedByTenant[ticket.tenant] ?? 0) + 1;
+        reservedByTenant.set(ticket.tenant, (reservedByTenant.get(ticket.tenant) ?? 0) + 1);
       }
     }
     const tenantIds = new Set<string>([
@@ -305,13 +307,13 @@ export class AgentPool {
       ...this.configResolver.staticTenants(),
       ...(this.breaker?.tenants() ?? []),
     ]);
-    const tenants: Record<string, TenantSnapshot> = {};
+    const tenants = new Map<string, TenantSnapshot>();
     for (const id of [...tenantIds].sort()) {
       const stats = this.stats.get(id) ?? new TenantStats();
       const cap = this.capFor(id) ?? null;
-      const activeCount = sessionsByTenant[id] ?? 0;
-      const reservedCount = reservedByTenant[id] ?? 0;
-      tenants[id] = {
+      const activeCount = sessionsByTenant.get(id) ?? 0;
+      const reservedCount = reservedByTenant.get(id) ?? 0;
+      tenants.set(id, {
         active: activeCount,
         reserved: reservedCount,
         cap,
@@ -322,7 +324,7 @@ export class AgentPool {
         succeeded: stats.succeeded,
         failed: stats.failed,
         cancelled: stats.cancelled,
-      };
+      });
     }
     return {
       schemaVersion: SNAPSHOT_SCHEMA_VERSION,
@@ -334,9 +336,9 @@ export class AgentPool {
       maxConcurrentSessions: this.globalCap ?? null,
       activeSessions: active,
       reservedSessions: reserved,
-      sessionsByTenant,
-      sessionsByAgent,
-      tenants,
+      sessionsByTenant: Object.fromEntries(sessionsByTenant),
+      sessionsByAgent: Object.fromEntries(sessionsByAgent),
+      tenants: Object.fromEntries(tenants),
       rejectionsByReason: { ...this.rejections },
       totals: { ...this.totals },
     };

@@ -124,4 +124,16 @@ describe('runtimeSnapshot()', () => {
     expect(pool.runtimeSnapshot().rejectionsByReason.draining).toBe(0);
   });
 
+  it('counts tenants and agents whose names are Object.prototype keys', async () => {
+    const clock = new ManualClock();
+    const pool = new AgentPool({ agents: { constructor: SupportAgent }, clock }).add('__proto__', SalesAgent);
+    for (const [tenant, agent] of [['constructor', 'constructor'], ['__proto__', '__proto__'], ['toString', 'constructor']]) {
+      accepted(await pool.admit(call(tenant, { agent }))).markStarted(clock.now());
+    }
+    const snapshot = JSON.parse(JSON.stringify(pool.runtimeSnapshot())) as ReturnType<AgentPool['runtimeSnapshot']>;
+    // Written with fromEntries: in an object literal `__proto__` would set the prototype.
+    expect(Object.entries(snapshot.sessionsByTenant).sort()).toEqual([['__proto__', 1], ['constructor', 1], ['toString', 1]]);
+    expect(Object.entries(snapshot.sessionsByAgent).sort()).toEqual([['__proto__', 1], ['constructor', 2]]);
+    expect(Object.keys(snapshot.tenants).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+  });
 });
