@@ -35,6 +35,7 @@ async function session(tenant: string, outcome: SessionOutcome): Promise<boolean
   const ticket = accepted(await pool.admit(call(tenant)));
   ticket.markStarted(clock.now());
   await ticket.finish(outcome);
+  expect(breakerOf('healthy'), 'the bystander tenant\'s breaker moved').toEqual(bystander);
   return ticket.probe;
 }
 
@@ -49,6 +50,7 @@ beforeEach(() => makePool());
 afterEach(() => {
   // A healthy tenant never inherits another's state.
   expect(breakerOf('healthy')).toEqual(bystander);
+  expect(transitions.filter((t) => t.tenant === 'healthy')).toEqual([]);
 });
 
 describe('opening', () => {

@@ -142,6 +142,19 @@ describe('tenantConfig loader', () => {
   });
 });
 
+describe('tenantConfig loader and draining', () => {
+  it('refuses with draining when draining starts while the loader runs', async () => {
+    let release: (value: TenantProviders) => void = () => {};
+    const { pool } = setup(() => new Promise<TenantProviders>((resolve) => (release = resolve)));
+    const pending = pool.admit(call('acme'));
+    await flush();
+    pool.startDraining();
+    release(providers('acme'));
+    expect(refused(await pending, 'draining').tenant).toBe('acme');
+    expect(pool.liveTickets()).toEqual([]);
+  });
+});
+
 describe('static tenantConfig', () => {
   it('gives listed tenants their objects and others the defaults', async () => {
     const acme = providers('acme');
