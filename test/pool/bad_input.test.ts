@@ -175,7 +175,7 @@ describe('constructor validation', () => {
 
   const cases: [string, unknown, string][] = [
     ['options that are not an object', 'x', '`options` must be an object; got "x"'],
-    ['an unknown option', { maxSessions: 3 }, '`maxSessions` is not an AgentPool option; got 3'],
+    ['an unknown option', { maxSessions: 3 }, '`maxSessions` is not an AgentPool option'],
     ['agent and agents together', { agent: SupportAgent, agents: { sales: SalesAgent } },
       '`agent` cannot be combined with `agents` (register the single agent under a name in `agents`); got function SupportAgent'],
     ['agents that is not a map', { agents: [SupportAgent] }, '`agents` must be a map of agent name to voice.Agent subclass; got array of length 1'],
@@ -214,9 +214,11 @@ describe('constructor validation', () => {
     ['tenantConfig keyed by a bad tenant id', { tenantConfig: { 'a/b': {} } },
       `\`tenantConfig["a/b"]\` key is not a tenant id: it ${RULE}, got "a/b"; got "a/b"`],
     ['tenantConfig with a prompt key', { tenantConfig: { acme: { prompt: 'Be nice.' } } },
-      '`tenantConfig["acme"]` has unknown key "prompt" (allowed: stt, llm, tts; prompts belong in an Agent subclass chosen by a router); got an object'],
+      '`tenantConfig["acme"]` has unknown key "prompt" (allowed: stt, llm, tts; prompts belong in an Agent subclass chosen by a router)'],
+    ['tenantConfig with providers that are not an object', { tenantConfig: { acme: 'acme-key' } },
+      '`tenantConfig["acme"]` must be an object with optional stt, llm and tts provider objects, got a string'],
     ['tenantConfig with a provider that is a string', { tenantConfig: { acme: { llm: 'gpt-4o' } } },
-      '`tenantConfig["acme"]` key "llm" must be a provider object; got an object'],
+      '`tenantConfig["acme"]` key "llm" must be a provider object, got a string'],
     ['tenantConfig that is an array', { tenantConfig: [] },
       '`tenantConfig` must be a map of tenant id to providers, or a loader function; got array of length 0'],
   ];
@@ -240,6 +242,15 @@ describe('constructor validation', () => {
     ['an agent name of 65 characters', { agents: { ['a'.repeat(65)]: SupportAgent } },
       `agents["${'a'.repeat(65)}"] name must be 1-64 characters of letters, digits, '-' or '_'; got "${'a'.repeat(60)}…"`],
   ];
+
+  it('never echoes a string given in a provider slot or an unknown option: it may be an API key', () => {
+    const error = thrown({ tenantConfig: { acme: { llm: 'sk-live-acme-SECRET' } } });
+    expect(error.message).not.toContain('SECRET');
+    const whole = thrown({ tenantConfig: { acme: 'sk-live-acme-SECRET' } });
+    expect(whole.message).not.toContain('SECRET');
+    const misplaced = thrown({ agent: SupportAgent, openaiApiKey: 'sk-live-acme-SECRET' });
+    expect(misplaced.rawMessage).toBe('`openaiApiKey` is not an AgentPool option');
+  });
 
   it.each(agentCases)('rejects %s with invalid_agent', (_label, options, message) => {
     const error = thrown(options);

@@ -130,9 +130,9 @@ describe('tenantConfig loader', () => {
   it('refuses junk answers with config_error naming the rule', async () => {
     const junk: [unknown, string][] = [
       [{ prompt: 'x' }, 'has unknown key "prompt" (allowed: stt, llm, tts; prompts belong in an Agent subclass chosen by a router)'],
-      ['gpt-4o', 'must be an object with optional stt, llm and tts provider objects'],
-      [[providers('a').llm], 'must be an object with optional stt, llm and tts provider objects'],
-      [{ llm: 'gpt-4o' }, 'key "llm" must be a provider object'],
+      ['gpt-4o', 'must be an object with optional stt, llm and tts provider objects, got a string'],
+      [[providers('a').llm], 'must be an object with optional stt, llm and tts provider objects, got an array'],
+      [{ llm: 'gpt-4o' }, 'key "llm" must be a provider object, got a string'],
     ];
     for (const [answer, rule] of junk) {
       const { pool } = setup(() => answer as TenantProviders);
