@@ -171,8 +171,10 @@ export class AgentPool {
    * cap. An accepted call holds a slot until its ticket finishes or its assignment times out.
    */
   async admit(request: CallRequest): Promise<AdmissionDecision> {
-    const existing = this.tickets.get(request.jobId);
-    if (existing) return { accepted: true, ticket: existing };
+    // The server may ask again about a job it already sent: the call holds one slot, so
+    // answer with its ticket rather than issue a second one whose end would free that slot.
+    const live = this.tickets.get(request.jobId);
+    if (live) return { accepted: true, ticket: live };
     const startedAt = performance.now();
     // The admission span starts the call's trace; the session span continues it.
     const span = trace.getTracer(TRACER_NAME).startSpan(SPAN_ADMISSION, { attributes: { [ATTR_JOB_ID]: request.jobId } });
@@ -249,6 +251,15 @@ export class AgentPool {
       return reserved.reason === 'tenant_cap'
         ? refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`)
         : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
+    }
+
+    // A simultaneous request for the same job may have won the race to the slot.
+    const raced = this.tickets.get(request.jobId);
+    if (raced) {
+      if (probe) await this.breaker?.returnProbe(tenant);
+      span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent });
+      span.end();
+      return { accepted: true, ticket: raced };
     }
 
     span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent, [ATTR_PROBE]: probe });
@@ -363,19 +374,21 @@ export class AgentPool {
 
   runtimeSnapshot(): RuntimeSnapshot {
     const now = this.clock.now();
-    const sessionsByTenant: Record<string, number> = {};
-    const sessionsByAgent: Record<string, number> = {};
-    const reservedByTenant: Record<string, number> = {};
+    // Maps, not object literals: tenant and agent names such as "constructor" or
+    // "__proto__" are valid and must count as plain keys.
+    const sessionsByTenant = new Map<string, number>();
+    const sessionsByAgent = new Map<string, number>();
+    const reservedByTenant = new Map<string, number>();
     let active = 0;
     let reserved = 0;
     for (const ticket of this.tickets.values()) {
       if (ticket.state === 'running') {
         active++;
-        sessionsByTenant[ticket.tenant] = (sessionsByTenant[ticket.tenant] ?? 0) + 1;
-        sessionsByAgent[ticket.agentName] = (sessionsByAgent[ticket.agentName] ?? 0) + 1;
+        sessionsByTenant.set(ticket.tenant, (sessionsByTenant.get(ticket.tenant) ?? 0) + 1);
+        sessionsByAgent.set(ticket.agentName, (sessionsByAgent.get(ticket.agentName) ?? 0) + 1);
       } else if (ticket.state === 'reserved') {
         reserved++;
-        reservedByTenant[ticket.tenant] = (reservedByTenant[ticket.tenant] ?? 0) + 1;
+        reservedByTenant.set(ticket.tenant, (reservedByTenant.get(ticket.tenant) ?? 0) + 1);
       }
     }
     const tenantIds = new Set<string>([
@@ -384,13 +397,13 @@ export class AgentPool {
       ...this.configResolver.staticTenants(),
       ...(this.breaker?.tenants() ?? []),
     ]);
-    const tenants: Record<string, TenantSnapshot> = {};
+    const tenants = new Map<string, TenantSnapshot>();
     for (const id of [...tenantIds].sort()) {
       const stats = this.stats.get(id) ?? new TenantStats();
       const cap = this.capFor(id) ?? null;
-      const activeCount = sessionsByTenant[id] ?? 0;
-      const reservedCount = reservedByTenant[id] ?? 0;
-      tenants[id] = {
+      const activeCount = sessionsByTenant.get(id) ?? 0;
+      const reservedCount = reservedByTenant.get(id) ?? 0;
+      tenants.set(id, {
         active: activeCount,
         reserved: reservedCount,
         cap,
@@ -401,7 +414,7 @@ export class AgentPool {
         succeeded: stats.succeeded,
         failed: stats.failed,
         cancelled: stats.cancelled,
-      };
+      });
     }
     return {
       schemaVersion: SNAPSHOT_SCHEMA_VERSION,
@@ -413,9 +426,9 @@ export class AgentPool {
       maxConcurrentSessions: this.globalCap ?? null,
       activeSessions: active,
       reservedSessions: reserved,
-      sessionsByTenant,
-      sessionsByAgent,
-      tenants,
+      sessionsByTenant: Object.fromEntries(sessionsByTenant),
+      sessionsByAgent: Object.fromEntries(sessionsByAgent),
+      tenants: Object.fromEntries(tenants),
       rejectionsByReason: { ...this.rejections },
       totals: { ...this.totals },
     };

@@ -2,7 +2,7 @@ import type { voice } from '@livekit/agents';
 import type { BreakerPolicy } from '../admission/breaker_policy.js';
 import type { BreakerStore } from '../admission/breaker_store.js';
 import type { ReservationStore } from '../admission/reservation_store.js';
-import { invalidOption } from '../errors.js';
+import { OpenRtcError, invalidOption } from '../errors.js';
 import type { AgentClass } from '../routing/agent_registry.js';
 import type { AgentRouter } from '../routing/router.js';
 import type { DefaultProviders } from '../tenancy/providers.js';
@@ -82,7 +82,8 @@ export function validatePoolOptions(options: AgentPoolOptions): void {
     throw invalidOption('options', 'must be an object', options);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(key, 'is not an AgentPool option', (options as Record<string, unknown>)[key]);
+    // The value is not echoed: an unknown key is often a misplaced API key (`openaiApiKey: 'sk-…'`).
+    if (!KNOWN_OPTIONS.has(key)) throw new OpenRtcError('invalid_option', `\`${key}\` is not an AgentPool option`);
   }
   if (options.agent !== undefined && options.agents !== undefined) {
     throw invalidOption('agent', 'cannot be combined with `agents` (register the single agent under a name in `agents`)', options.agent);

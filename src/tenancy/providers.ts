@@ -22,15 +22,22 @@ export type TenantProviderKey = (typeof TENANT_PROVIDER_KEYS)[number];
 /** Why a value is not a TenantProviders object, or undefined when it is one. */
 export function tenantProvidersProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return 'must be an object with optional stt, llm and tts provider objects';
+    return `must be an object with optional stt, llm and tts provider objects, got ${kindOf(value)}`;
   }
   for (const [key, provider] of Object.entries(value)) {
     if (!(TENANT_PROVIDER_KEYS as readonly string[]).includes(key)) {
       return `has unknown key "${key}" (allowed: ${TENANT_PROVIDER_KEYS.join(', ')}; prompts belong in an Agent subclass chosen by a router)`;
     }
     if (provider !== undefined && (typeof provider !== 'object' || provider === null)) {
-      return `key "${key}" must be a provider object`;
+      return `key "${key}" must be a provider object, got ${kindOf(provider)}`;
     }
   }
   return undefined;
+}
+
+/** Names only the kind of a bad value: a string in a provider slot may well be an API key. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -158,7 +158,8 @@ function validateSource(source: TenantConfigSource | undefined): void {
   for (const [tenant, providers] of Object.entries(source)) {
     const idProblem = tenantIdProblem(tenant);
     if (idProblem) throw invalidOption(`tenantConfig["${tenant}"]`, `key is not a tenant id: it ${idProblem}`, tenant);
+    // The problem names the offending key and value itself; "got an object" would add nothing.
     const problem = tenantProvidersProblem(providers);
-    if (problem) throw invalidOption(`tenantConfig["${tenant}"]`, problem, providers);
+    if (problem) throw new OpenRtcError('invalid_option', `\`tenantConfig["${tenant}"]\` ${problem}`);
   }
 }

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BREAKER_POLICY, type BreakerPolicy } from '../../src/index.js';
+import {
+  type BreakerState,
+  admit,
+  closed,
+  currentState,
+  halfOpen,
+  open,
+  recordOutcome,
+  returnProbe,
+} from '../../src/admission/breaker_state.js';
+
+const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2 };
+const T0 = 1_000_000;
+
+describe('breaker state functions', () => {
+  it('has validated, frozen defaults', () => {
+    expect(DEFAULT_BREAKER_POLICY).toEqual({ failureRatio: 0.5, windowMs: 60_000, minSamples: 5, cooldownMs: 30_000, halfOpenProbes: 1 });
+    expect(Object.isFrozen(DEFAULT_BREAKER_POLICY)).toBe(true);
+  });
+
+  it('admits without a probe while closed and leaves the state alone', () => {
+    const state = closed([{ at: T0, failed: true }]);
+    expect(admit(state, POLICY, T0)).toEqual({ next: state, result: { allowed: true, probe: false }, transitions: [] });
+  });
+
+  it('refuses while open until the cooldown, then moves to half-open and claims a probe', () => {
+    const state = open(T0, POLICY, 1);
+    expect(admit(state, POLICY, T0 + 4_999)).toEqual({ next: state, result: { allowed: false, retryAt: T0 + 5_000 }, transitions: [] });
+    const step = admit(state, POLICY, T0 + 5_000);
+    expect(step.result).toEqual({ allowed: true, probe: true });
+    expect(step.next).toEqual({ name: 'half_open', since: T0 + 5_000, probesAdmitted: 1, probesSucceeded: 0, trips: 1 });
+    expect(step.transitions).toEqual([{ from: 'open', to: 'half_open', reason: 'cooldown_elapsed' }]);
+  });
+
+  it('refuses past the probe budget and takes a returned probe back', () => {
+    const full: BreakerState = { ...halfOpen(T0, 1), probesAdmitted: 2 } as BreakerState;
+    expect(admit(full, POLICY, T0).result).toEqual({ allowed: false, retryAt: T0 });
+    const returned = returnProbe(full).next;
+    expect(returned).toMatchObject({ name: 'half_open', probesAdmitted: 1 });
+    expect(admit(returned, POLICY, T0).result).toEqual({ allowed: true, probe: true });
+    // Returning more probes than were admitted, or outside half-open, changes nothing.
+    const none = halfOpen(T0, 1);
+    expect(returnProbe(none).next).toBe(none);
+    const c = closed();
+    expect(returnProbe(c).next).toBe(c);
+  });
+
+  it('closes after halfOpenProbes successful probes, reopens on a failed one with one more trip', () => {
+    const half: BreakerState = { ...halfOpen(T0, 3), probesAdmitted: 2 } as BreakerState;
+    const once = recordOutcome(half, POLICY, T0, { failed: false, probe: true });
+    expect(once.next).toMatchObject({ name: 'half_open', probesSucceeded: 1 });
+    expect(once.transitions).toEqual([]);
+    const twice = recordOutcome(once.next, POLICY, T0, { failed: false, probe: true });
+    expect(twice.next).toEqual(closed());
+    expect(twice.transitions).toEqual([{ from: 'half_open', to: 'closed', reason: 'probe_succeeded' }]);
+    const failed = recordOutcome(half, POLICY, T0 + 7, { failed: true, probe: true });
+    expect(failed.next).toEqual({ name: 'open', openedAt: T0 + 7, reopenAt: T0 + 7 + 5_000, trips: 4 });
+    expect(failed.transitions).toEqual([{ from: 'half_open', to: 'open', reason: 'probe_failed' }]);
+  });
+
+  it('ignores outcomes of non-probe sessions while open or half-open', () => {
+    const o = open(T0, POLICY, 1);
+    expect(recordOutcome(o, POLICY, T0 + 1, { failed: true, probe: false }).next).toBe(o);
+    const h = halfOpen(T0, 1);
+    expect(recordOutcome(h, POLICY, T0 + 1, { failed: true, probe: false }).next).toBe(h);
+  });
+
+  it('reports an open breaker past its cooldown as half-open without changing it', () => {
+    const o = open(T0, POLICY, 2);
+    expect(currentState(o, T0 + 4_999)).toBe(o);
+    expect(currentState(o, T0 + 5_000)).toEqual(halfOpen(T0 + 5_000, 2));
+  });
+
+  it('opens from closed exactly when the window holds minSamples and the ratio is exceeded', () => {
+    const outcome = fc.record({ failed: fc.boolean(), gapMs: fc.integer({ min: 0, max: 6_000 }) });
+    fc.assert(
+      fc.property(fc.array(outcome, { minLength: 1, maxLength: 30 }), (outcomes) => {
+        let state: BreakerState = closed();
+        let now = T0;
+        const history: { at: number; failed: boolean }[] = [];
+        for (const { failed, gapMs } of outcomes) {
+          now += gapMs;
+          history.push({ at: now, failed });
+          const step = recordOutcome(state, POLICY, now, { failed, probe: false });
+          const window = history.filter((s) => s.at > now - POLICY.windowMs);
+          const failures = window.filter((s) => s.failed).length;
+          const shouldOpen = window.length >= POLICY.minSamples && failures / window.length > POLICY.failureRatio;
+          expect(step.next.name).toBe(shouldOpen ? 'open' : 'closed');
+          if (shouldOpen) {
+            expect(step.transitions).toEqual([{ from: 'closed', to: 'open', reason: 'failure_ratio' }]);
+            return;
+          }
+          expect(step.next).toEqual(closed(window));
+          state = step.next;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
