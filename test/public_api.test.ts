@@ -5,26 +5,63 @@ import { OpenRtcError, REFUSAL_REASONS } from '../src/index.js';
 describe('public surface', () => {
   it('pins the runtime exports of openrtc', async () => {
     expect(Object.keys(await import('../src/index.js')).sort()).toEqual([
+      'ATTR_AGENT',
+      'ATTR_BREAKER_FROM',
+      'ATTR_BREAKER_REASON',
+      'ATTR_BREAKER_TO',
+      'ATTR_CAP',
+      'ATTR_DECISION',
+      'ATTR_JOB_ID',
+      'ATTR_OUTCOME',
+      'ATTR_PROBE',
+      'ATTR_REASON',
+      'ATTR_TENANT',
       'AdmissionTicket',
       'AgentPool',
       'DEFAULT_BREAKER_POLICY',
+      'DEFAULT_REDACT_PATHS',
       'DEFAULT_TENANT',
+      'DEFAULT_TENANT_LABEL_LIMIT',
+      'EVENT_BREAKER_TRANSITION',
+      'EVENT_CAP_REFUSED',
+      'INVALID_TENANT_LABEL',
       'InMemoryBreakerStore',
       'InMemoryReservationStore',
+      'METRIC_CATALOG',
+      'OPENRTC_VERSION',
+      'OTHER_TENANT_LABEL',
       'OpenRtcError',
       'REFUSAL_REASONS',
       'SNAPSHOT_SCHEMA_VERSION',
+      'SPAN_ADMISSION',
+      'SPAN_SESSION',
+      'TenantSpanProcessor',
+      'WorkerConnection',
+      'attachPoolLogging',
+      'attachPoolMetrics',
+      'bindAgentsLogger',
+      'createLogger',
       'currentAgentName',
       'currentSessionId',
       'currentTenant',
       'getSessionContext',
       'isValidTenantId',
+      'sessionLogFields',
+      'shutdownLogger',
+      'startTelemetry',
       'systemClock',
     ]);
   });
 
   it('pins the runtime exports of openrtc/testing', async () => {
-    expect(Object.keys(await import('../src/testing/index.js')).sort()).toEqual(['FakeTTS', 'ManualClock']);
+    expect(Object.keys(await import('../src/testing/index.js')).sort()).toEqual([
+      'DispatchServer',
+      'DispatchedCall',
+      'FakeTTS',
+      'ManualClock',
+      'ScriptedLLM',
+      'SimulatedRoomTransport',
+    ]);
   });
 
   it('pins the refusal reasons, which dashboards and alerts key on', () => {
