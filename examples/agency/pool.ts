@@ -1,5 +1,7 @@
 // The onboarding runbook's pool, written with the real provider plugins. Building these
-// objects needs no network; only a live call would reach the providers.
+// objects needs no network; only a live call would reach the providers. The runbook uses
+// Cartesia for TTS; its Node plugin (1.8.1) pins @livekit/agents 1.8.1, and a second copy
+// of agents-js breaks instanceof checks, so this example uses OpenAI's and Deepgram's TTS.
 import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
