@@ -111,7 +111,8 @@ export class PoolWorker {
         workerId: () => this.connection.workerId ?? 'unregistered',
         serverUrl: settings.url,
         timeouts,
-        now: () => Date.now(),
+        // The pool's clock, not the wall clock: session durations are `pool clock - startedAt`.
+        now: () => pool.now(),
       },
     });
     const makeConnection: ConnectionFactory =
