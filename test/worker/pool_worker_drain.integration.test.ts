@@ -1,7 +1,7 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { initializeLogger } from '@livekit/agents';
+import { getJobContext, initializeLogger, voice } from '@livekit/agents';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeSnapshot } from '../../src/pool/snapshot.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
@@ -9,6 +9,8 @@ import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { eventually } from '../helpers/eventually.js';
+import type { JobAssignment, JobHandler } from '../../src/worker/job_handler.js';
+import { WorkerConnection } from '../../src/worker/worker_connection.js';
 import { API_KEY, API_SECRET, type PoolHarness, startPoolHarness, tenantMetadata } from '../helpers/pool_harness.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
@@ -16,6 +18,14 @@ beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 const HOLD: SimulatedCallScript = { turns: ['hello'], hangupAfterLastReply: false };
 
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
+
+/** An agent whose job shutdown callback takes a while, so its teardown outlasts a short drain. */
+class SlowToLeaveAgent extends voice.Agent {
+  constructor() {
+    super({ instructions: 'You help callers.' });
+    getJobContext().addShutdownCallback(() => new Promise<void>((resolve) => setTimeout(resolve, 1_000)));
+  }
+}
 
 describe('PoolWorker drain', () => {
   let harness: PoolHarness | undefined;
@@ -71,6 +81,74 @@ describe('PoolWorker drain', () => {
     expect(snap.totals).toMatchObject({ admitted: 3, started: 2, succeeded: 1, cancelled: 1, failed: 0 });
     // The server heard that the cancelled job ended without failing.
     expect(h.server.jobUpdates.filter((u) => u.jobId === lingering.jobId).map((u) => u.status)).toEqual(['success']);
+  });
+});
+
+describe('PoolWorker drain, edge cases', () => {
+  let harness: PoolHarness | undefined;
+
+  afterEach(async () => {
+    const open = await harness?.close();
+    harness = undefined;
+    expect(open ?? 0).toBe(0);
+  });
+
+  it('hosts a call whose assignment arrives during the drain until it ends, instead of abandoning it', async () => {
+    // The worker connection is the real one; only assignments can be held back by the test.
+    const held: JobAssignment[] = [];
+    let holdAssignments = false;
+    let deliver: (assignment: JobAssignment) => void = () => undefined;
+    harness = await startPoolHarness(
+      { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } },
+      {
+        connection: (handler, settings) => {
+          deliver = (assignment) => handler.onAssignment(assignment);
+          const delaying: JobHandler = {
+            onAvailability: (request) => handler.onAvailability(request),
+            onAssignment: (assignment) => (holdAssignments ? held.push(assignment) : handler.onAssignment(assignment)),
+            onTermination: (jobId) => handler.onTermination(jobId),
+            load: () => handler.load(),
+          };
+          return new WorkerConnection({ ...settings, handler: delaying });
+        },
+      },
+    );
+    const h = harness;
+    const first = h.call('acme', HOLD);
+    await eventually(() => agentReplies(first).length === 1, 'the first call\'s reply', 10_000);
+    holdAssignments = true;
+    const late = h.call('acme', HOLD);
+    await expect(late.availability).resolves.toMatchObject({ available: true });
+    await eventually(() => held.length === 1, 'the held assignment', 5_000);
+
+    const drained = h.pool.drain(10_000);
+    deliver(held[0]!);
+    await eventually(() => agentReplies(late).length === 1, 'the late call\'s reply', 10_000);
+    first.hangup();
+    await h.sessionEnded(first.jobId);
+    // The drain waits for the late call too: it is live, it was accepted before the drain.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(h.sessionsEnded.find((e) => e.jobId === late.jobId)).toBeUndefined();
+    late.say('one more thing');
+    await eventually(() => agentReplies(late).length === 2, 'the late call\'s second reply', 10_000);
+    late.hangup();
+    await expect(drained).resolves.toEqual({ completed: 2, cancelled: 0 });
+    await expect(h.sessionEnded(late.jobId)).resolves.toMatchObject({ outcome: 'success' });
+    expect(h.snapshot().tenants.acme).toMatchObject({ started: 2, succeeded: 2, cancelled: 0, failed: 0 });
+  });
+
+  it('counts a session that ended by itself but is still tearing down at the timeout as completed, not cancelled', async () => {
+    harness = await startPoolHarness({
+      agent: SlowToLeaveAgent,
+      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+    });
+    const h = harness;
+    const call = h.call('acme', { turns: ['hello', 'bye'] });
+    await expect(call.ended).resolves.toEqual({ reason: 'hangup' });
+    // The caller has left; the session's teardown (its slow shutdown callback) is under way.
+    await expect(h.pool.drain(200)).resolves.toEqual({ completed: 1, cancelled: 0 });
+    await expect(h.sessionEnded(call.jobId)).resolves.toMatchObject({ outcome: 'success' });
+    expect(h.snapshot().tenants.acme).toMatchObject({ succeeded: 1, cancelled: 0 });
   });
 });
 
