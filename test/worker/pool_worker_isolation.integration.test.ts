@@ -74,7 +74,8 @@ describe('PoolWorker isolation between tenants', () => {
     expect(snap.tenants.crashy).toMatchObject({ started: 2, succeeded: 0, failed: 2 });
     expect(snap.tenants.hung).toMatchObject({ started: 2, succeeded: 0, failed: 2 });
     expect(snap.activeSessions).toBe(0);
-    // The server was told which jobs failed, and why.
+    // The server was told which jobs failed, and why (the update follows the sessionEnded event).
+    await h.server.waitFor(() => all.every((c) => h.server.jobUpdates.some((u) => u.jobId === c.jobId)), 'a job update for every call', 5_000);
     for (const call of [...crashy, ...hung]) {
       expect(h.server.jobUpdates.find((u) => u.jobId === call.jobId)).toMatchObject({ status: 'failed', error: expect.any(String) as unknown });
     }
