@@ -157,6 +157,11 @@ export class AgentPool {
     return this.globalCap;
   }
 
+  /** Now, on the pool's clock: every timestamp of a ticket (admitted, started, ended) must use it. */
+  now(): number {
+    return this.clock.now();
+  }
+
   get isDraining(): boolean {
     return this.drainingSince !== undefined;
   }

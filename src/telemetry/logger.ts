@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
-import { type DestinationStream, type Level, type Logger, type StreamEntry, pino } from 'pino';
+import { type DestinationStream, type LevelWithSilent, type Logger, type StreamEntry, pino } from 'pino';
 import { getSessionContext } from '../session/session_context.js';
 import { OPENRTC_VERSION } from '../version.js';
 
@@ -30,7 +30,7 @@ export interface OtlpLogOptions {
 
 export interface LoggerOptions {
   /** Minimum level. Default: env LOG_LEVEL or 'info'. */
-  level?: Level;
+  level?: LevelWithSilent;
   /** Where JSON lines go. Default stdout. */
   destination?: DestinationStream;
   /**
@@ -90,7 +90,7 @@ const transports = new WeakMap<Logger, TransportStream>();
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const env = options.env ?? process.env;
-  const level = options.level ?? (env.LOG_LEVEL as Level | undefined) ?? 'info';
+  const level = options.level ?? (env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
   const streams: StreamEntry[] = [{ stream: options.destination ?? process.stdout, level: 'trace' }];
 
   const otlp = resolveOtlpLogs(options.otlp, env);

@@ -11,7 +11,7 @@ import { positiveMillis } from '../pool/options.js';
 import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
 import type { RoomTransport } from '../session/room_transport.js';
 import { RtcRoomTransport } from '../session/rtc_room_transport.js';
-import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from '../session/session_runner.js';
+import { DEFAULT_SESSION_TIMEOUTS, type RunningSession, type SessionTimeouts } from '../session/session_runner.js';
 import type { JobEndStatus, JobHandler } from './job_handler.js';
 import { LoadMonitor } from './load_monitor.js';
 import { PoolJobHandler } from './pool_job_handler.js';
@@ -133,7 +133,8 @@ export class PoolWorker {
         workerId: () => this.connection.workerId ?? 'unregistered',
         serverUrl: settings.url,
         timeouts,
-        now: () => Date.now(),
+        // The pool's clock, not the wall clock: session durations are `pool clock - startedAt`.
+        now: () => pool.now(),
       },
     });
     const makeConnection: ConnectionFactory =
@@ -194,28 +195,39 @@ export class PoolWorker {
   private async runDrain(timeoutMs: number): Promise<DrainReport> {
     this.pool.startDraining();
     this.connection.setDraining();
-    const sessions = this.handler.running();
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(sessions.map((s) => s.done)),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          resolve();
-        }, timeoutMs);
-      }),
-    ]);
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, timeoutMs);
+    });
+    // A call accepted before the drain may still get its assignment during it, so the
+    // set of live sessions can grow: wait until none is running, not just the first ones.
+    const hosted = new Set<RunningSession>();
+    for (;;) {
+      const running = this.handler.running();
+      for (const session of running) hosted.add(session);
+      if (running.length === 0 || timedOut) break;
+      await Promise.race([Promise.allSettled(running.map((s) => s.done)), deadline]);
+    }
     clearTimeout(timer);
-    const leftover = timedOut ? this.handler.running() : [];
-    for (const session of leftover) session.cancel('drain timeout reached');
-    await Promise.allSettled(leftover.map((s) => s.done));
     // Accepted calls whose assignment has not come will not be hosted by a stopping worker.
-    await Promise.allSettled(this.pool.liveTickets().map((t) => t.finish('cancelled', 'worker stopped before the call started')));
+    // Ending their tickets first means no session can start while the rest are cancelled.
+    const waiting = this.pool.liveTickets().filter((t) => t.state === 'reserved');
+    const unassigned = Promise.allSettled(waiting.map((t) => t.finish('cancelled', 'worker stopped before the call started')));
+    const leftover = this.handler.running();
+    for (const session of leftover) hosted.add(session);
+    for (const session of leftover) session.cancel('drain timeout reached');
+    // A session that ended by itself but was still tearing down keeps its own outcome.
+    const leftoverEnds = await Promise.allSettled(leftover.map((s) => s.done));
+    await unassigned;
     await this.connection.close().catch((error: unknown) =>
-      this.options.onDiagnostic?.(`closing the worker connection failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.logger.warn({ event: 'worker_diagnostic' }, `closing the worker connection failed: ${error instanceof Error ? error.message : String(error)}`));
     await this.executor.close();
-    const report = { completed: sessions.length - leftover.length, cancelled: leftover.length };
+    const cancelled = leftoverEnds.filter((end) => end.status === 'rejected' || end.value.outcome === 'cancelled').length;
+    const report = { completed: hosted.size - cancelled, cancelled };
     this.logger.info({ event: 'worker_stopped', ...report }, 'openrtc worker drained and stopped');
     await this.release();
     this.stoppedResolve();

@@ -1,0 +1,238 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { getJobContext, initializeLogger, voice } from '@livekit/agents';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RuntimeSnapshot } from '../../src/pool/snapshot.js';
+import { DispatchServer } from '../../src/testing/dispatch_server.js';
+import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
+import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
+import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
+import { eventually } from '../helpers/eventually.js';
+import type { JobAssignment, JobHandler } from '../../src/worker/job_handler.js';
+import { WorkerConnection } from '../../src/worker/worker_connection.js';
+import { API_KEY, API_SECRET, type PoolHarness, startPoolHarness, tenantMetadata } from '../helpers/pool_harness.js';
+
+beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
+
+const HOLD: SimulatedCallScript = { turns: ['hello'], hangupAfterLastReply: false };
+
+const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
+
+/** An agent whose job shutdown callback takes a while, so its teardown outlasts a short drain. */
+class SlowToLeaveAgent extends voice.Agent {
+  constructor() {
+    super({ instructions: 'You help callers.' });
+    getJobContext().addShutdownCallback(() => new Promise<void>((resolve) => setTimeout(resolve, 1_000)));
+  }
+}
+
+describe('PoolWorker drain', () => {
+  let harness: PoolHarness | undefined;
+
+  afterEach(async () => {
+    const open = await harness?.close();
+    harness = undefined;
+    expect(open ?? 0).toBe(0);
+  });
+
+  it('refuses new calls with WS_FULL and `draining`, lets live sessions end, and cancels the one left at the timeout', async () => {
+    harness = await startPoolHarness({
+      tenantConfig: {
+        acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) },
+        globex: { llm: new ScriptedLLM({ reply: (text) => `globex: ${text}` }) },
+      },
+    });
+    const h = harness;
+    const finishing = h.call('acme', HOLD);
+    const lingering = h.call('globex', HOLD);
+    const unassigned = h.call('acme', HOLD, { withholdAssignment: true });
+    await unassigned.availability;
+    await eventually(() => agentReplies(finishing).length === 1 && agentReplies(lingering).length === 1, 'both first replies', 10_000);
+
+    const drained = h.pool.drain(1_500);
+    expect(h.snapshot().draining).toBe(true);
+    await h.server.waitFor(() => h.server.workers[0]?.status === 'full', 'WS_FULL from the draining worker', 2_000);
+    // The server no longer offers calls; one offered anyway is refused by admission.
+    await expect(h.call('acme', HOLD).availability).resolves.toMatchObject({ available: false, reason: 'no_worker' });
+    const refused = h.call('acme', HOLD, { ignoreWorkerStatus: true });
+    await expect(refused.availability).resolves.toMatchObject({ available: false });
+    expect(h.snapshot().rejectionsByReason.draining).toBe(1);
+    expect(h.snapshot().tenants.acme?.rejectionsByReason).toEqual({ draining: 1 });
+
+    // A live session keeps answering during the drain, and ends when its caller leaves.
+    finishing.say('are you still there?');
+    await eventually(() => agentReplies(finishing).length === 2, 'the reply during the drain', 5_000);
+    expect(agentReplies(finishing)).toEqual(['acme: hello', 'acme: are you still there?']);
+    finishing.hangup();
+    await expect(h.sessionEnded(finishing.jobId)).resolves.toMatchObject({ outcome: 'success' });
+
+    // The other is still running at the drain timeout: cancelled, not failed.
+    await expect(drained).resolves.toEqual({ completed: 1, cancelled: 1 });
+    await expect(lingering.ended).resolves.toEqual({ reason: 'agent_left' });
+    await expect(h.sessionEnded(lingering.jobId)).resolves.toMatchObject({ outcome: 'cancelled', detail: 'drain timeout reached' });
+    await h.worker.stopped;
+
+    const snap = h.snapshot();
+    expect(snap.tenants.acme).toMatchObject({ started: 1, succeeded: 1, failed: 0, cancelled: 0 });
+    expect(snap.tenants.globex).toMatchObject({ started: 1, succeeded: 0, failed: 0, cancelled: 1 });
+    // The accepted call that never got its assignment holds no slot once the worker stopped.
+    expect(snap).toMatchObject({ activeSessions: 0, reservedSessions: 0 });
+    expect(snap.totals).toMatchObject({ admitted: 3, started: 2, succeeded: 1, cancelled: 1, failed: 0 });
+    // The server heard that the cancelled job ended without failing.
+    expect(h.server.jobUpdates.filter((u) => u.jobId === lingering.jobId).map((u) => u.status)).toEqual(['success']);
+  });
+});
+
+describe('PoolWorker drain, edge cases', () => {
+  let harness: PoolHarness | undefined;
+
+  afterEach(async () => {
+    const open = await harness?.close();
+    harness = undefined;
+    expect(open ?? 0).toBe(0);
+  });
+
+  it('hosts a call whose assignment arrives during the drain until it ends, instead of abandoning it', async () => {
+    // The worker connection is the real one; only assignments can be held back by the test.
+    const held: JobAssignment[] = [];
+    let holdAssignments = false;
+    let deliver: (assignment: JobAssignment) => void = () => undefined;
+    harness = await startPoolHarness(
+      { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } },
+      {
+        connection: (handler, settings) => {
+          deliver = (assignment) => handler.onAssignment(assignment);
+          const delaying: JobHandler = {
+            onAvailability: (request) => handler.onAvailability(request),
+            onAssignment: (assignment) => (holdAssignments ? held.push(assignment) : handler.onAssignment(assignment)),
+            onTermination: (jobId) => handler.onTermination(jobId),
+            load: () => handler.load(),
+          };
+          return new WorkerConnection({ ...settings, handler: delaying });
+        },
+      },
+    );
+    const h = harness;
+    const first = h.call('acme', HOLD);
+    await eventually(() => agentReplies(first).length === 1, 'the first call\'s reply', 10_000);
+    holdAssignments = true;
+    const late = h.call('acme', HOLD);
+    await expect(late.availability).resolves.toMatchObject({ available: true });
+    await eventually(() => held.length === 1, 'the held assignment', 5_000);
+
+    const drained = h.pool.drain(10_000);
+    deliver(held[0]!);
+    await eventually(() => agentReplies(late).length === 1, 'the late call\'s reply', 10_000);
+    first.hangup();
+    await h.sessionEnded(first.jobId);
+    // The drain waits for the late call too: it is live, it was accepted before the drain.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(h.sessionsEnded.find((e) => e.jobId === late.jobId)).toBeUndefined();
+    late.say('one more thing');
+    await eventually(() => agentReplies(late).length === 2, 'the late call\'s second reply', 10_000);
+    late.hangup();
+    await expect(drained).resolves.toEqual({ completed: 2, cancelled: 0 });
+    await expect(h.sessionEnded(late.jobId)).resolves.toMatchObject({ outcome: 'success' });
+    expect(h.snapshot().tenants.acme).toMatchObject({ started: 2, succeeded: 2, cancelled: 0, failed: 0 });
+  });
+
+  it('counts a session that ended by itself but is still tearing down at the timeout as completed, not cancelled', async () => {
+    harness = await startPoolHarness({
+      agent: SlowToLeaveAgent,
+      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+    });
+    const h = harness;
+    const call = h.call('acme', { turns: ['hello', 'bye'] });
+    await expect(call.ended).resolves.toEqual({ reason: 'hangup' });
+    // The caller has left; the session's teardown (its slow shutdown callback) is under way.
+    await expect(h.pool.drain(200)).resolves.toEqual({ completed: 1, cancelled: 0 });
+    await expect(h.sessionEnded(call.jobId)).resolves.toMatchObject({ outcome: 'success' });
+    expect(h.snapshot().tenants.acme).toMatchObject({ succeeded: 1, cancelled: 0 });
+  });
+});
+
+interface WorkerLine {
+  event: string;
+  jobId?: string;
+  outcome?: string;
+  code?: number;
+  snapshot?: RuntimeSnapshot;
+}
+
+describe('a worker process run with pool.run()', () => {
+  let server: DispatchServer | undefined;
+  let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
+
+  afterEach(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    child = undefined;
+    const open = await server?.close();
+    server = undefined;
+    expect(open?.openSockets ?? 0).toBe(0);
+  });
+
+  it('drains on SIGTERM: refuses new calls, lets the live call finish, then exits 0', async () => {
+    server = await DispatchServer.start({ apiKey: API_KEY, apiSecret: API_SECRET });
+    const s = server;
+    const script = fileURLToPath(new URL('../fixtures/drain_worker.ts', import.meta.url));
+    const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, OPENRTC_TEST_URL: s.url, OPENRTC_TEST_API_KEY: API_KEY, OPENRTC_TEST_API_SECRET: API_SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+      proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    );
+    const lines = (): WorkerLine[] =>
+      stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as WorkerLine);
+
+    await s.waitForWorker({}, 20_000).catch((error: unknown) => {
+      throw new Error(`the worker process never registered (stderr: ${stderr.slice(-2000)})`, { cause: error });
+    });
+    const call = s.dispatch({ roomName: 'drain-live', jobMetadata: tenantMetadata('acme'), simulated: HOLD });
+    await eventually(() => agentReplies(call).length === 1, 'the first reply', 10_000);
+
+    proc.kill('SIGTERM');
+    await s.waitFor(() => s.workers[0]?.status === 'full', 'WS_FULL after SIGTERM', 5_000);
+    await eventually(() => lines().some((l) => l.event === 'draining'), 'the draining event', 5_000);
+    const refused = s.dispatch({ roomName: 'drain-new', jobMetadata: tenantMetadata('acme'), simulated: HOLD }, { ignoreWorkerStatus: true });
+    await expect(refused.availability).resolves.toMatchObject({ available: false });
+
+    // Still draining, still serving the live call.
+    call.say('still there?');
+    await eventually(() => agentReplies(call).length === 2, 'the reply during the drain', 5_000);
+    expect(agentReplies(call)).toEqual(['acme: hello', 'acme: still there?']);
+    expect(proc.exitCode).toBeNull();
+
+    const hungUpAt = Date.now();
+    call.hangup();
+    const exit = await exited;
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(exit.at).toBeGreaterThanOrEqual(hungUpAt);
+
+    const events = lines();
+    const ended = events.find((l) => l.event === 'sessionEnded' && l.jobId === call.jobId);
+    expect(ended).toMatchObject({ outcome: 'success' });
+    const last = events.at(-1);
+    expect(last?.event).toBe('exit');
+    expect(events.indexOf(ended!)).toBeLessThan(events.length - 1);
+    expect(last?.snapshot).toMatchObject({
+      draining: true,
+      activeSessions: 0,
+      rejectionsByReason: { draining: 1 },
+      totals: { admitted: 1, started: 1, succeeded: 1, failed: 0, cancelled: 0 },
+    });
+    expect(last?.snapshot?.tenants.acme).toMatchObject({ succeeded: 1, failed: 0, cancelled: 0 });
+    await s.waitFor(() => s.openSockets === 0, 'the worker sockets to close', 5_000);
+  });
+});

@@ -1,0 +1,72 @@
+import { initializeLogger } from '@livekit/agents';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
+import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
+import { eventually } from '../helpers/eventually.js';
+import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+
+beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
+
+const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
+
+describe('PoolWorker when the server connection drops', () => {
+  let harness: PoolHarness | undefined;
+
+  afterEach(async () => {
+    const open = await harness?.close();
+    harness = undefined;
+    expect(open ?? 0).toBe(0);
+  });
+
+  it('re-registers, keeps the live call running to the end of its script, and accepts new calls', async () => {
+    harness = await startPoolHarness({
+      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+    });
+    const h = harness;
+    const live = h.call('acme', { turns: ['hello'], hangupAfterLastReply: false });
+    await eventually(() => agentReplies(live).length === 1, 'the first reply', 10_000);
+    const firstWorker = h.server.workers[0]!.workerId;
+
+    expect(h.server.dropWorker()).toBe(firstWorker);
+    const second = await h.server.waitForWorker({ exclude: [firstWorker] }, 10_000);
+    expect(second.workerId).not.toBe(firstWorker);
+    expect(h.server.workers.map((w) => [w.workerId, w.connected])).toEqual([
+      [firstWorker, false],
+      [second.workerId, true],
+    ]);
+    expect(h.worker.activeSessions).toBe(1);
+
+    // The call's room never depended on the worker socket: it carries on and completes.
+    live.say('did you hear me?');
+    await eventually(() => agentReplies(live).length === 2, 'the first reply after the reconnect', 10_000);
+    live.say('bye');
+    await eventually(() => agentReplies(live).length === 3, 'the second reply after the reconnect', 10_000);
+    live.hangup();
+    await expect(live.ended).resolves.toEqual({ reason: 'hangup' });
+    expect(live.transcript).toEqual([
+      { from: 'user', text: 'hello' },
+      { from: 'agent', text: 'acme: hello' },
+      { from: 'user', text: 'did you hear me?' },
+      { from: 'agent', text: 'acme: did you hear me?' },
+      { from: 'user', text: 'bye' },
+      { from: 'agent', text: 'acme: bye' },
+    ]);
+    await expect(h.sessionEnded(live.jobId)).resolves.toMatchObject({ outcome: 'success' });
+    // Its end is reported over the new connection.
+    await h.server.waitFor(() => h.server.jobUpdates.find((u) => u.jobId === live.jobId), 'the job update', 5_000);
+    expect(h.server.jobUpdates.filter((u) => u.jobId === live.jobId)).toEqual([
+      expect.objectContaining({ workerId: second.workerId, status: 'success' }),
+    ]);
+
+    // New calls go to the re-registered worker and run as usual.
+    const fresh = h.call('acme', { turns: ['new call'] });
+    await expect(fresh.availability).resolves.toMatchObject({ available: true, workerId: second.workerId });
+    await expect(fresh.ended).resolves.toEqual({ reason: 'hangup' });
+    expect(agentReplies(fresh)).toEqual(['acme: new call']);
+    await h.sessionEnded(fresh.jobId);
+
+    const snap = h.snapshot();
+    expect(snap.tenants.acme).toMatchObject({ started: 2, succeeded: 2, failed: 0, cancelled: 0 });
+    expect(snap.activeSessions).toBe(0);
+  });
+});
