@@ -104,12 +104,15 @@ export class RunningSession {
     const spanContext = trace.setSpan(ticket.traceContext, span);
     const resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession } = {};
 
+    const sessionContext = deps.sessionContext(ticket);
     await context.with(spanContext, () =>
-      runWithSessionContext(deps.sessionContext(ticket), () => this.start(resources)),
+      runWithSessionContext(sessionContext, () => this.start(resources)),
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
-    await this.teardown(resources);
+    // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
+    // that starts spans and writes logs: they belong to this call as much as its turns do.
+    await context.with(spanContext, () => runWithSessionContext(sessionContext, () => this.teardown(resources)));
     // Freeing the slot records the outcome with the breaker; doing it inside the session
     // span puts a breaker transition it causes on this call's trace.
     await context.with(spanContext, () => ticket.finish(result.outcome, result.detail));
