@@ -1,8 +1,8 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ATTR_JOB_ID, SPAN_ADMISSION, SPAN_SESSION } from '../../src/telemetry/attributes.js';
+import { ATTR_JOB_ID } from '../../src/telemetry/attributes.js';
 
 /** The call's `openrtc.admission` or `openrtc.session` span, found by job id. */
-export function spanOfJob(spans: readonly ReadableSpan[], name: typeof SPAN_ADMISSION | typeof SPAN_SESSION, jobId: string): ReadableSpan {
+export function spanOfJob(spans: readonly ReadableSpan[], name: string, jobId: string): ReadableSpan {
   const found = spans.filter((s) => s.name === name && s.attributes[ATTR_JOB_ID] === jobId);
   if (found.length !== 1) throw new Error(`expected one ${name} span for job ${jobId}, found ${found.length}`);
   return found[0]!;
