@@ -104,15 +104,23 @@ export class RunningSession {
     const spanContext = trace.setSpan(ticket.traceContext, span);
     const resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession } = {};
 
+    const sessionContext = deps.sessionContext(ticket);
     await context.with(spanContext, () =>
-      runWithSessionContext(deps.sessionContext(ticket), () => this.start(resources)),
+      runWithSessionContext(sessionContext, () => this.start(resources)),
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
-    await this.teardown(resources);
-    // Freeing the slot records the outcome with the breaker; doing it inside the session
-    // span puts a breaker transition it causes on this call's trace.
-    await context.with(spanContext, () => ticket.finish(result.outcome, result.detail));
+    await context.with(spanContext, () =>
+      runWithSessionContext(sessionContext, async () => {
+        // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
+        // that starts spans and writes logs: they belong to this call as much as its turns do.
+        await this.teardown(resources);
+        // Freeing the slot records the outcome with the breaker and emits sessionEnded; doing
+        // it here puts a breaker transition on this call's trace and gives the records it
+        // causes (session_failed, breaker_transition) this session's ids.
+        await ticket.finish(result.outcome, result.detail);
+      }),
+    );
     span.setAttribute(ATTR_OUTCOME, result.outcome);
     if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.detail });
     span.end();

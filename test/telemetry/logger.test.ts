@@ -52,7 +52,7 @@ describe('createLogger', () => {
 
   it('censors secrets under the default and the given redact paths', async () => {
     const { out } = await setup();
-    const logger = createLogger({ destination: out, otlp: false, redactPaths: ['tenantKeys.*'] });
+    const logger = createLogger({ destination: out, otlp: false, level: 'info', redactPaths: ['tenantKeys.*'] });
     logger.info({
       provider: { apiKey: 'sk-live-1', model: 'gpt-4o' },
       deepgram: { api_key: 'dg-2' },

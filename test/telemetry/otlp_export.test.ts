@@ -39,6 +39,7 @@ describe('OTLP export', () => {
     const out = captureLines();
     const logger = createLogger({
       destination: out,
+      level: 'info',
       otlp: { url: `${receiver.url}/v1/logs`, protocol: 'http', scheduledDelayMillis: 50 },
     });
     cleanups.push(() => shutdownLogger(logger));
