@@ -1,7 +1,11 @@
 // The measured side: one pool worker, with telemetry on or off, hosting the sessions the
 // driver dispatches. It reports CPU, wall time and event-loop delay per phase over IPC.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { voice } from '@livekit/agents';
+import { telemetry as agentsTelemetry, voice } from '@livekit/agents';
+import { trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
@@ -45,16 +49,35 @@ async function main(): Promise<void> {
   }
   const on = variant === 'on';
 
+  // BENCH_ON_PARTS (comma list of metrics, traces, logs; default all three) switches single
+  // components of the 'on' variant, to find which one costs what. Not for reported figures.
+  const parts = new Set((process.env.BENCH_ON_PARTS ?? 'metrics,traces,logs').split(',').map((p) => p.trim()));
   let telemetry: OpenRtcTelemetry | false = false;
   const exporter = new DiscardingExporter();
-  if (on) {
-    telemetry = await startTelemetry({
+  if (on && (parts.has('metrics') || parts.has('traces'))) {
+    const started = await startTelemetry({
       host: '127.0.0.1', port: 0, otlpTraces: false, spanProcessors: [new BatchSpanProcessor(exporter)],
+      registerGlobally: parts.has('traces'),
     });
+    if (!parts.has('traces')) {
+      // Metrics only: undo what startTelemetry did for traces, so agents-js and openrtc see no provider.
+      agentsTelemetry.setTracerProvider(trace.getTracerProvider());
+    }
+    telemetry = parts.has('metrics') ? started : { ...started, attach: () => ({ detach: () => undefined }) };
   }
   const logger = createLogger({ otlp: false, destination: pino.destination({ dest: '/dev/null', sync: false }) });
   // BENCH_ON_LOG_LEVEL lets the 'on' variant log at another level, to tell logs' share of the cost from the rest.
-  logger.level = on ? (process.env.BENCH_ON_LOG_LEVEL ?? 'info') : 'silent';
+  logger.level = on && parts.has('logs') ? (process.env.BENCH_ON_LOG_LEVEL ?? 'info') : 'silent';
+
+  // BENCH_CPU_PROFILE_DIR: write a V8 CPU profile of the measured phase only (not start-up
+  // or warm-up) to <dir>/<variant>-<pid>.cpuprofile.
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  const inspector = profileDir ? new Session() : undefined;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+  }
 
   const tenants = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
   const pool = new AgentPool({
@@ -97,6 +120,10 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(current.cpu);
     const wallMs = performance.now() - current.startedAt;
     loop.disable();
+    if (inspector && profileDir && current.arm.phase === 'measured') {
+      const { profile } = await inspector.post('Profiler.stop');
+      writeFileSync(path.join(profileDir, `${variant}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    }
     const result: PhaseResult = {
       phase: current.arm.phase,
       variant,
@@ -118,15 +145,20 @@ async function main(): Promise<void> {
     process.disconnect?.();
   }
 
+  async function arm(message: ArmMessage): Promise<void> {
+    loop.reset();
+    loop.enable();
+    if (inspector && message.phase === 'measured') await inspector.post('Profiler.start');
+    phase = { arm: message, ended: 0, succeeded: 0, cpu: process.cpuUsage(), startedAt: performance.now() };
+    send({ type: 'armed', phase: message.phase });
+  }
+
   process.on('message', (message: ArmMessage | StopMessage) => {
     if (message.type === 'stop') {
       void stop();
       return;
     }
-    loop.reset();
-    loop.enable();
-    phase = { arm: message, ended: 0, succeeded: 0, cpu: process.cpuUsage(), startedAt: performance.now() };
-    send({ type: 'armed', phase: message.phase });
+    void arm(message);
   });
   send({ type: 'ready' });
 }

@@ -137,19 +137,45 @@ export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions):
     pool.on('usage', (e) => recordUsage(e)),
   ];
 
+  // Usage arrives many times per turn (agents-js reports TTS per segment, LLM per reply), and
+  // every Counter.add costs the SDK an attribute hash and a map lookup. Usage is summed here
+  // per series instead, and handed to the counters once per collection (the batch callback
+  // below runs before the SDK reads its synchronous instruments) and on detach.
+  interface PendingUsage {
+    instrument: typeof llmTokens;
+    attributes: Attributes;
+    value: number;
+  }
+  const pendingUsage = new Map<string, PendingUsage>();
+  const addUsage = (
+    instrument: typeof llmTokens, key: string, value: number | undefined, attributes: () => Attributes,
+  ): void => {
+    if (value === undefined || !Number.isFinite(value) || value <= 0) return;
+    const pending = pendingUsage.get(key);
+    if (pending) pending.value += value;
+    else pendingUsage.set(key, { instrument, attributes: attributes(), value });
+  };
+  const flushUsage = (): void => {
+    for (const pending of pendingUsage.values()) {
+      if (pending.value === 0) continue;
+      pending.instrument.add(pending.value, pending.attributes);
+      pending.value = 0;
+    }
+  };
+
   function recordUsage(e: UsageEvent): void {
-    const base = { tenant: tenants.label(e.tenant), provider: boundLabel(e.provider), model: boundLabel(e.model) };
-    const add = (instrument: typeof llmTokens, value: number | undefined, attributes: Attributes) => {
-      if (value !== undefined && Number.isFinite(value) && value > 0) instrument.add(value, attributes);
-    };
+    const tenant = tenants.label(e.tenant);
+    const provider = boundLabel(e.provider);
+    const model = boundLabel(e.model);
+    const series = `${tenant}\u0000${provider}\u0000${model}`;
     if (e.kind === 'llm') {
-      add(llmTokens, e.inputTokens, { ...base, type: 'input' });
-      add(llmTokens, e.outputTokens, { ...base, type: 'output' });
-      add(llmTokens, e.cachedTokens, { ...base, type: 'cached' });
+      addUsage(llmTokens, `llm\u0000input\u0000${series}`, e.inputTokens, () => ({ tenant, provider, model, type: 'input' }));
+      addUsage(llmTokens, `llm\u0000output\u0000${series}`, e.outputTokens, () => ({ tenant, provider, model, type: 'output' }));
+      addUsage(llmTokens, `llm\u0000cached\u0000${series}`, e.cachedTokens, () => ({ tenant, provider, model, type: 'cached' }));
     } else if (e.kind === 'stt') {
-      add(sttSeconds, e.audioSeconds, base);
+      addUsage(sttSeconds, `stt\u0000${series}`, e.audioSeconds, () => ({ tenant, provider, model }));
     } else {
-      add(ttsCharacters, e.characters, base);
+      addUsage(ttsCharacters, `tts\u0000${series}`, e.characters, () => ({ tenant, provider, model }));
     }
   }
 
@@ -157,6 +183,7 @@ export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions):
   lag.enable();
 
   const observe: BatchObservableCallback = (result) => {
+    flushUsage();
     const snapshot = pool.runtimeSnapshot();
 
     const running = new Map<string, number>();
@@ -207,6 +234,7 @@ export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions):
       if (!attached) return;
       attached = false;
       for (const off of unsubscribe) off();
+      flushUsage();
       meter.removeBatchObservableCallback(observe, observables);
       lag.disable();
     },
