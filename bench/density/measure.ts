@@ -6,13 +6,12 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DispatchedCall } from '../../src/testing/index.js';
-import { DispatchServer } from '../../src/testing/index.js';
+import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
+import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import { HOST_ENV, type HostMessage, type OrchestratorMessage } from './host_ipc.js';
-import { TICKS_PER_SECOND, type TreeSample, isAlive, machineCpuTicks, sampleTree } from './process_tree.js';
-import {
-  ENV_FRAME_MS, ENV_STATS_DIR, type MeasurementWindow, type ProcessLagReport, type VadSessionStats, writeJsonAtomic,
-} from './vad_session.mjs';
+import { TICKS_PER_SECOND, type TreeSample, byRole, isAlive, machineCpuTicks, sampleTree } from './process_tree.js';
+import { ENV_FRAME_MS, ENV_STATS_DIR, writeJsonAtomic } from './report_files.mjs';
+import type { MeasurementWindow, ProcessLagReport, VadSessionStats } from './vad_session.mjs';
 
 export type HostKind = 'openrtc' | 'agents-js';
 export const HOST_KINDS: readonly HostKind[] = ['openrtc', 'agents-js'];
@@ -79,6 +78,13 @@ export interface HostResult {
   /** Processes that were still alive after the host stopped and had to be killed. */
   leftoverProcesses: number;
   processNames: Record<string, number>;
+  /** RSS by process role (main, job, inference, ...) at the baseline and at the end of the window. */
+  baselineByRole: Record<string, { processes: number; rssBytes: number }>;
+  steadyByRole: Record<string, { processes: number; rssBytes: number }>;
+}
+
+function describeRoles(roles: Record<string, { processes: number; rssBytes: number }>): string {
+  return Object.entries(roles).map(([role, r]) => `${role} ${r.processes}x ${mib(r.rssBytes)}`).join(', ');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -231,7 +237,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
   const results: HostResult[] = [];
   const running = (): VadSessionStats[] => readJsonFiles<VadSessionStats>(dir, 'session-').filter((s) => s.inferences > 0);
   try {
-    const settleMs = Math.max(1000, options.settleSeconds * 1000);
+    const settleMs = Math.max(500, options.settleSeconds * 1000);
     await waitUntil(() => hostProcess.started || !hostProcess.running, 'the host to start', 120_000);
     if (!hostProcess.running) throw new Error(`the ${host} host exited during start-up`);
     await server.waitForWorker({}, 60_000);
@@ -241,12 +247,13 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     await waitForQuietTree(sample, settleMs, 'the idle host to settle', 180_000);
     const baselineSamples: TreeSample[] = [];
     for (let i = 0; i < 5; i++) {
+      if (i > 0) await sleep(250);
       baselineSamples.push(sample());
-      await sleep(300);
     }
     const baselineRssBytes = median(baselineSamples.map((s) => s.totalRssBytes));
     const baselineProcesses = baselineSamples.at(-1)!.processes.length;
-    log(`  ${host}: idle baseline ${mib(baselineRssBytes)} MiB in ${baselineProcesses} process(es)`);
+    const baselineByRole = byRole(baselineSamples.at(-1)!.processes);
+    log(`  ${host}: idle baseline ${mib(baselineRssBytes)} MiB in ${baselineProcesses} process(es) (MiB: ${describeRoles(baselineByRole)})`);
 
     for (const n of [...ns].sort((a, b) => a - b)) {
       const dispatchedAt = Date.now();
@@ -270,6 +277,8 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       const result = await measureWindow(n, rampSeconds);
       result.baselineRssBytes = baselineRssBytes;
       result.baselineProcesses = baselineProcesses;
+      result.baselineByRole = baselineByRole;
+      log(`  ${host} N=${n}: steady ${mib(result.steadyRssBytes)} MiB (MiB at window end: ${describeRoles(result.steadyByRole)})`);
       result.perSessionOverBaselineBytes = (result.steadyRssBytes - baselineRssBytes) / n;
       results.push(result);
     }
@@ -323,8 +332,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     const hostCpuCores = hostTicks / TICKS_PER_SECOND / cpuSeconds;
     const selfCores = (cpuAfter.self.user + cpuAfter.self.system) / 1e6 / cpuSeconds;
     const machineCores = (cpuAfter.machine.busy - cpuBefore.machine.busy) / TICKS_PER_SECOND / cpuSeconds;
-    // Session reports are written once a second: wait for one written after the window.
-    await sleep(1100);
+    // Session reports are up to a second old; rates use each report's own timestamps.
     const after = running();
     const prefix = `lag-${window.id}-`;
     const expectedLagReports = host === 'openrtc' ? 1 : n;
@@ -377,6 +385,8 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       otherCpuCores: Math.max(0, machineCores - hostCpuCores - selfCores),
       leftoverProcesses: 0,
       processNames,
+      baselineByRole: {},
+      steadyByRole: byRole(lastSteady.processes),
     };
   }
 }

@@ -12,6 +12,32 @@ export interface ProcessSample {
   rssBytes: number;
   /** User + system CPU time so far, in clock ticks (USER_HZ, 100 per second on Linux). */
   cpuTicks: number;
+  /** `main` for the root; agents-js children by their entry script (`job`, `inference`); else comm. */
+  role: string;
+}
+
+function roleOf(pid: number, rootPid: number, comm: string): string {
+  if (pid === rootPid) return 'main';
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return comm;
+  }
+  if (cmdline.includes('job_proc_lazy_main')) return 'job';
+  if (cmdline.includes('inference_proc_lazy_main')) return 'inference';
+  return comm;
+}
+
+/** RSS and process count per role. */
+export function byRole(processes: ProcessSample[]): Record<string, { processes: number; rssBytes: number }> {
+  const out: Record<string, { processes: number; rssBytes: number }> = {};
+  for (const p of processes) {
+    const entry = (out[p.role] ??= { processes: 0, rssBytes: 0 });
+    entry.processes++;
+    entry.rssBytes += p.rssBytes;
+  }
+  return out;
 }
 
 export interface TreeSample {
@@ -91,7 +117,7 @@ export function sampleTree(rootPid: number): TreeSample {
     const stat = readStat(pid);
     const rss = rssBytes(pid);
     if (!stat || rss === undefined) continue;
-    const sample = { pid, ppid: stat.ppid, comm: stat.comm, rssBytes: rss, cpuTicks: stat.cpuTicks };
+    const sample = { pid, ppid: stat.ppid, comm: stat.comm, rssBytes: rss, cpuTicks: stat.cpuTicks, role: roleOf(pid, rootPid, stat.comm) };
     (NOT_HOST.has(stat.comm) ? excluded : processes).push(sample);
   }
   return { at: Date.now(), rootPid, totalRssBytes: processes.reduce((sum, p) => sum + p.rssBytes, 0), processes, excluded };

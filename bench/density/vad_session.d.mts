@@ -2,16 +2,12 @@
 import type { IntervalHistogram } from 'node:perf_hooks';
 import type { VAD } from '@livekit/agents';
 
-export declare const ENV_STATS_DIR: 'OPENRTC_BENCH_DIR';
-export declare const ENV_FRAME_MS: 'OPENRTC_BENCH_FRAME_MS';
-
 export interface BenchSettings {
   statsDir: string;
   frameMs: 10 | 20;
 }
 
 export declare function benchSettings(): BenchSettings;
-export declare function writeJsonAtomic(path: string, value: unknown): void;
 
 /** What a session reports in `<statsDir>/session-<id>.json`. */
 export interface VadSessionStats {

@@ -3,17 +3,14 @@
 // process, the agents-js job module calls it from its entry inside each job process.
 // Plain JavaScript on purpose: agents-js job processes load it without a TypeScript loader
 // (a compiled production agent would not carry one either). Types: vad_session.d.mts.
-import { renameSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ReadableStream } from 'node:stream/web';
 import { VADEventType } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
+import { ENV_FRAME_MS, ENV_STATS_DIR, writeJsonAtomic } from './report_files.mjs';
 import { SAMPLE_RATE, generateSpeechLikeAudio } from './signal.mjs';
-
-/** Environment variables the orchestrator hands to every host (and so to every job process). */
-export const ENV_STATS_DIR = 'OPENRTC_BENCH_DIR';
-export const ENV_FRAME_MS = 'OPENRTC_BENCH_FRAME_MS';
 
 /** Where sessions and processes report, and the audio frame length, from the environment. */
 export function benchSettings() {
@@ -22,13 +19,6 @@ export function benchSettings() {
   const frameMs = Number(process.env[ENV_FRAME_MS] ?? '20');
   if (frameMs !== 10 && frameMs !== 20) throw new Error(`${ENV_FRAME_MS} must be 10 or 20, got ${frameMs}`);
   return { statsDir, frameMs };
-}
-
-/** Writes JSON so that a concurrent reader never sees half a file. */
-export function writeJsonAtomic(path, value) {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value));
-  renameSync(tmp, path);
 }
 
 let audioLoop;
@@ -69,6 +59,14 @@ export function startVadSession(vad, { sessionId, statsDir, frameMs }) {
     error: undefined,
   };
   const file = join(statsDir, `session-${String(sessionId).replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
+  function report() {
+    stats.updatedAt = Date.now();
+    try {
+      writeJsonAtomic(file, stats);
+    } catch {
+      // The orchestrator may already have removed the folder at teardown.
+    }
+  }
   const stream = vad.stream();
   let controller;
   stream.updateInputStream(new ReadableStream({ start: (c) => void (controller = c) }));
@@ -78,6 +76,8 @@ export function startVadSession(vad, { sessionId, statsDir, frameMs }) {
       if (event.type === VADEventType.INFERENCE_DONE) {
         stats.inferences++;
         stats.audioInferredMs = event.timestamp;
+        // Tell the orchestrator at once that this session is live (it waits for that).
+        if (stats.inferences === 1) report();
       } else if (event.type === VADEventType.START_OF_SPEECH) stats.speechStarts++;
       else if (event.type === VADEventType.END_OF_SPEECH) stats.speechEnds++;
     }
@@ -105,14 +105,6 @@ export function startVadSession(vad, { sessionId, statsDir, frameMs }) {
   };
   pump();
 
-  const report = () => {
-    stats.updatedAt = Date.now();
-    try {
-      writeJsonAtomic(file, stats);
-    } catch {
-      // The orchestrator may already have removed the folder at teardown.
-    }
-  };
   const reporter = setInterval(report, 1000);
   reporter.unref();
   report();
