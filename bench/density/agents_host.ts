@@ -24,7 +24,7 @@ const server = new AgentServer(
     port: 0,
     production: false,
     logLevel: 'error',
-    // Warm processes kept ready; what agents-js itself picks in production on this machine.
+    // Warm processes kept ready (--idle; 0, the non-production default, forks one per job).
     numIdleProcesses: env.idleProcesses,
     // Accept every job: the benchmark wants all N running, whatever the CPU load says.
     loadThreshold: Infinity,

@@ -28,7 +28,7 @@ export function hostEnv(): HostEnv {
     url: read(HOST_ENV.url),
     apiKey: read(HOST_ENV.apiKey),
     apiSecret: read(HOST_ENV.apiSecret),
-    idleProcesses: Number(process.env[HOST_ENV.idleProcesses] ?? '2'),
+    idleProcesses: Number(process.env[HOST_ENV.idleProcesses] ?? '0'),
   };
 }
 

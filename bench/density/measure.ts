@@ -269,7 +269,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       await waitUntil(() => {
         sample();
         return running().length >= n;
-      }, `${n} sessions to run VAD`, 60_000 + added * 8_000, 500);
+      }, `${n} sessions to run VAD`, 60_000 + added * 10_000, 500);
       const rampSeconds = (Date.now() - dispatchedAt) / 1000;
       log(`  ${host} N=${n}: ${added} more sessions running after ${rampSeconds.toFixed(1)} s; settling, then ${options.seconds} s steady state`);
       // agents-js replaces the idle processes that jobs took; the window starts once those are warm.

@@ -21,7 +21,10 @@ function parseOptions(argv: string[]) {
       n: { type: 'string', default: '10,25,50' },
       seconds: { type: 'string', default: '20' },
       hosts: { type: 'string', default: HOST_KINDS.join(',') },
-      idle: { type: 'string', default: '2' },
+      // agents-js's own default outside production: a cold fork per job, in parallel. With
+      // warm idle processes (production: min(cores, 4)) agents-js initialises them one at a
+      // time, and ramping to 50 jobs on a shared 2-core machine took longer than a run may.
+      idle: { type: 'string', default: '0' },
       'frame-ms': { type: 'string', default: '20' },
       settle: { type: 'string', default: '3' },
       json: { type: 'string' },
