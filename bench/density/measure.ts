@@ -40,6 +40,8 @@ export interface MeasureOptions {
 export interface HostResult {
   host: HostKind;
   n: number;
+  /** Set when this host could not reach or measure N sessions; the numbers are then NaN. */
+  error?: string;
   /** Median RSS of the whole host tree with 0 sessions. */
   baselineRssBytes: number;
   /** Median RSS of the whole host tree during the steady-state window. */
@@ -256,31 +258,49 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     log(`  ${host}: idle baseline ${mib(baselineRssBytes)} MiB in ${baselineProcesses} process(es) (MiB: ${describeRoles(baselineByRole)})`);
 
     for (const n of [...ns].sort((a, b) => a - b)) {
-      const dispatchedAt = Date.now();
-      const added = n - calls.length;
-      for (let i = calls.length; i < n; i++) {
-        calls.push(server.dispatch({
-          roomName: `density-${host}-${i}`,
-          // openrtc joins a simulated room (no SFU); the agents-js job never connects at all.
-          ...(host === 'openrtc' ? { simulated: { turns: [], hangupAfterLastReply: false } } : {}),
-        }));
+      try {
+        const dispatchedAt = Date.now();
+        const added = n - calls.length;
+        for (let i = calls.length; i < n; i++) {
+          calls.push(server.dispatch({
+            roomName: `density-${host}-${i}`,
+            // openrtc joins a simulated room (no SFU); the agents-js job never connects at all.
+            ...(host === 'openrtc' ? { simulated: { turns: [], hangupAfterLastReply: false } } : {}),
+          }));
+        }
+        await Promise.all(calls.map((c) => c.assigned));
+        // Give up when no further session has come up for a while (agents-js fails a job
+        // whose process does not initialise in time; those jobs never arrive).
+        let live = 0;
+        let progressAt = Date.now();
+        await waitUntil(() => {
+          sample();
+          const now = running().length;
+          if (now > live) {
+            live = now;
+            progressAt = Date.now();
+          }
+          if (Date.now() - progressAt > 150_000) throw new Error(`only ${live} of ${n} sessions came up; none more in 150 s`);
+          return now >= n;
+        }, `${n} sessions to run VAD`, 60_000 + added * 10_000, 500);
+        const rampSeconds = (Date.now() - dispatchedAt) / 1000;
+        log(`  ${host} N=${n}: ${added} more sessions running after ${rampSeconds.toFixed(1)} s; settling, then ${options.seconds} s steady state`);
+        // agents-js replaces the idle processes that jobs took; the window starts once those are warm.
+        await waitForQuietTree(sample, settleMs, 'the loaded host to settle', 180_000);
+        const result = await measureWindow(n, rampSeconds);
+        result.baselineRssBytes = baselineRssBytes;
+        result.baselineProcesses = baselineProcesses;
+        result.baselineByRole = baselineByRole;
+        log(`  ${host} N=${n}: steady ${mib(result.steadyRssBytes)} MiB (MiB at window end: ${describeRoles(result.steadyByRole)})`);
+        result.perSessionOverBaselineBytes = (result.steadyRssBytes - baselineRssBytes) / n;
+        results.push(result);
+      } catch (error: unknown) {
+        // Keep what was measured at smaller N; report this N as failed and stop ramping.
+        const message = error instanceof Error ? error.message : String(error);
+        log(`  ${host} N=${n}: FAILED: ${message}`);
+        results.push(failedResult(host, n, message));
+        break;
       }
-      await Promise.all(calls.map((c) => c.assigned));
-      await waitUntil(() => {
-        sample();
-        return running().length >= n;
-      }, `${n} sessions to run VAD`, 60_000 + added * 10_000, 500);
-      const rampSeconds = (Date.now() - dispatchedAt) / 1000;
-      log(`  ${host} N=${n}: ${added} more sessions running after ${rampSeconds.toFixed(1)} s; settling, then ${options.seconds} s steady state`);
-      // agents-js replaces the idle processes that jobs took; the window starts once those are warm.
-      await waitForQuietTree(sample, settleMs, 'the loaded host to settle', 180_000);
-      const result = await measureWindow(n, rampSeconds);
-      result.baselineRssBytes = baselineRssBytes;
-      result.baselineProcesses = baselineProcesses;
-      result.baselineByRole = baselineByRole;
-      log(`  ${host} N=${n}: steady ${mib(result.steadyRssBytes)} MiB (MiB at window end: ${describeRoles(result.steadyByRole)})`);
-      result.perSessionOverBaselineBytes = (result.steadyRssBytes - baselineRssBytes) / n;
-      results.push(result);
     }
     return results;
   } catch (error: unknown) {
@@ -389,6 +409,17 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       steadyByRole: byRole(lastSteady.processes),
     };
   }
+}
+
+function failedResult(host: HostKind, n: number, error: string): HostResult {
+  const nan = Number.NaN;
+  return {
+    host, n, error, baselineRssBytes: nan, steadyRssBytes: nan, steadyRssSamples: [], baselineProcesses: 0, steadyProcesses: 0,
+    perSessionOverBaselineBytes: nan, perSessionTotalBytes: nan, lagP99Ms: nan, lagP99MedianMs: nan, lagMaxMs: nan, lagProcesses: 0,
+    sessionsRunning: 0, inferencesPerSessionMin: 0, inferencesPerSessionMedian: nan, framesPerSessionMin: 0, realtimeFactorMin: nan,
+    realtimeFactorMedian: nan, speechStarts: 0, sessionErrors: [], rampSeconds: nan, windowSeconds: 0, hostCpuCores: nan,
+    otherCpuCores: nan, leftoverProcesses: 0, processNames: {}, baselineByRole: {}, steadyByRole: {},
+  };
 }
 
 export function mib(bytes: number): string {

@@ -55,8 +55,8 @@ function table(n: number, results: HostResult[], seconds: number): string {
   const a = results.find((r) => r.host === 'openrtc');
   const b = results.find((r) => r.host === 'agents-js');
   const hosts = [a, b];
-  const cell = (r: HostResult | undefined, f: (r: HostResult) => string): string => (r ? f(r) : '-');
-  const ratio = (f: (r: HostResult) => number): string => (a && b && f(a) > 0 ? `${(f(b) / f(a)).toFixed(1)}x` : '-');
+  const cell = (r: HostResult | undefined, f: (r: HostResult) => string): string => (r ? (r.error ? 'failed' : f(r)) : '-');
+  const ratio = (f: (r: HostResult) => number): string => (a && b && !a.error && !b.error && f(a) > 0 ? `${(f(b) / f(a)).toFixed(1)}x` : '-');
   const rows: [string, string, string, string][] = [
     ['', 'openrtc (a)', 'agents-js (b)', '(b)/(a)'],
     ['processes, idle / steady', ...hosts.map((r) => cell(r, (x) => `${x.baselineProcesses} / ${x.steadyProcesses}`)), ''] as [string, string, string, string],
@@ -75,7 +75,8 @@ function table(n: number, results: HostResult[], seconds: number): string {
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) => `${row[0].padEnd(widths[0]!)}  ${pad(row[1], widths[1]!)}  ${pad(row[2], widths[2]!)}  ${pad(row[3], widths[3]!)}`);
-  return [`N = ${n}  (steady state ${seconds} s per host)`, ...lines].join('\n');
+  const failures = results.filter((r) => r.error).map((r) => `  ${r.host} failed: ${r.error}`);
+  return [`N = ${n}  (steady state ${seconds} s per host)`, ...lines, ...failures].join('\n');
 }
 
 export async function main(argv: string[]): Promise<DensityReport> {
@@ -100,7 +101,7 @@ export async function main(argv: string[]): Promise<DensityReport> {
     process.stdout.write(`\n${table(n, report.results.filter((r) => r.n === n), options.seconds)}\n`);
   }
 
-  const at = (host: HostKind, n: number): HostResult | undefined => report.results.find((r) => r.host === host && r.n === n);
+  const at = (host: HostKind, n: number): HostResult | undefined => report.results.find((r) => r.host === host && r.n === n && !r.error);
   const a25 = at('openrtc', 25);
   const b25 = at('agents-js', 25);
   if (a25 && b25) {
@@ -115,15 +116,17 @@ export async function main(argv: string[]): Promise<DensityReport> {
   const lines = ['', 'Goals'];
   const { goals } = report;
   lines.push(goals.memoryRatioAt25 === null
-    ? '  memory: not measured (needs both hosts at N = 25)'
+    ? '  memory: not measured (needs both hosts measured at N = 25)'
     : `  memory: at N = 25 a session costs ${goals.memoryRatioAt25.toFixed(1)}x less RSS under openrtc than process-per-job ` +
       `((total-idle)/N; total/N: ${(b25!.perSessionTotalBytes / a25!.perSessionTotalBytes).toFixed(1)}x); goal >= 10x: ${goals.memoryGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}`);
   lines.push(goals.lagP99At50 === null
-    ? '  lag: not measured (needs openrtc at N = 50)'
+    ? '  lag: not measured (needs openrtc measured at N = 50)'
     : `  lag: openrtc event-loop p99 at N = 50 is ${goals.lagP99At50.toFixed(1)} ms; goal < 20 ms: ${goals.lagGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
       ` (VAD realtime factor min ${a50!.realtimeFactorMin.toFixed(2)})`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  const failed = report.results.filter((r) => r.error);
+  if (failed.length > 0) process.exitCode = 3;
   return report;
 }
 
@@ -136,7 +139,7 @@ process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     killAllLeftovers();
     process.stderr.write(`density benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
