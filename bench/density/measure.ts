@@ -288,6 +288,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
         // agents-js replaces the idle processes that jobs took; the window starts once those are warm.
         await waitForQuietTree(sample, settleMs, 'the loaded host to settle', 180_000);
         const result = await measureWindow(n, rampSeconds);
+        if (result.error) log(`  ${host} N=${n}: INVALID: ${result.error}`);
         result.baselineRssBytes = baselineRssBytes;
         result.baselineProcesses = baselineProcesses;
         result.baselineByRole = baselineByRole;
@@ -327,8 +328,8 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     for (const result of results) result.leftoverProcesses = leftoverProcesses;
     log(`  ${host}: stopped; ${leftoverProcesses === 0 ? 'every process exited by itself' : `killed ${leftoverProcesses} process(es) left behind`}`);
     await server.close();
-    if (!options.keep) rmSync(dir, { recursive: true, force: true });
-    else log(`  ${host}: reports kept in ${dir}`);
+    if (!options.keep && results.every((r) => !r.error)) rmSync(dir, { recursive: true, force: true });
+    else log(`  ${host}: reports and host log kept in ${dir}`);
   }
 
   async function measureWindow(n: number, rampSeconds: number): Promise<HostResult> {
@@ -377,7 +378,14 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     for (const p of lastSteady.processes) processNames[p.comm] = (processNames[p.comm] ?? 0) + 1;
     for (const p of lastSteady.excluded) processNames[`${p.comm} (excluded)`] = (processNames[`${p.comm} (excluded)`] ?? 0) + 1;
     const p99s = lagReports.map((r) => r.p99Ms);
+    // A session whose process died keeps its last report file: count only sessions that
+    // processed audio during the window, and flag the window when any did not.
+    const stalled = n - perSession.filter((p) => p.inferences > 0).length;
+    const invalid = stalled > 0
+      ? `${stalled} of ${n} sessions processed no audio during the window (the tree held ${lastSteady.processes.length} processes: ${JSON.stringify(byRole(lastSteady.processes))})`
+      : undefined;
     return {
+      ...(invalid ? { error: invalid } : {}),
       host,
       n,
       baselineRssBytes: Number.NaN,
