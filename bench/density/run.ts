@@ -1,0 +1,148 @@
+// Session density: openrtc (every session in one process) against agents-js's own
+// process-per-job worker, N concurrent sessions each running Silero VAD in real time.
+//   node --import tsx bench/density/run.ts [--n 10,25,50] [--seconds 20] [--hosts openrtc,agents-js]
+//                                           [--idle 2] [--frame-ms 20] [--settle 3] [--json out.json] [--keep]
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { HOST_KINDS, type HostKind, killAllLeftovers, measureHost, mib, type HostResult } from './measure.js';
+
+export interface DensityReport {
+  startedAt: string;
+  machine: { cpus: number; node: string };
+  options: { ns: number[]; seconds: number; hosts: HostKind[]; idleProcesses: number; frameMs: number; settleSeconds: number };
+  results: HostResult[];
+  goals: { memoryRatioAt25: number | null; memoryGoalHolds: boolean | null; lagP99At50: number | null; lagGoalHolds: boolean | null };
+}
+
+function parseOptions(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      n: { type: 'string', default: '10,25,50' },
+      seconds: { type: 'string', default: '20' },
+      hosts: { type: 'string', default: HOST_KINDS.join(',') },
+      // agents-js's own default outside production: a cold fork per job, in parallel. With
+      // warm idle processes (production: min(cores, 4)) agents-js initialises them one at a
+      // time, and ramping to 50 jobs on a shared 2-core machine took longer than a run may.
+      idle: { type: 'string', default: '0' },
+      'frame-ms': { type: 'string', default: '20' },
+      settle: { type: 'string', default: '3' },
+      json: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const ns = [...new Set(values.n.split(',').map((v) => Number(v.trim())))].sort((a, b) => a - b);
+  if (ns.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`--n must be positive integers, got ${values.n}`);
+  const hosts = values.hosts.split(',').map((v) => v.trim()) as HostKind[];
+  for (const h of hosts) if (!HOST_KINDS.includes(h)) throw new Error(`--hosts: unknown host "${h}" (known: ${HOST_KINDS.join(', ')})`);
+  const seconds = Number(values.seconds);
+  if (!(seconds > 0)) throw new Error(`--seconds must be positive, got ${values.seconds}`);
+  const idleProcesses = Number(values.idle);
+  // 0 means a cold fork per job. (agents-js reads `numIdleProcesses || default`; the host
+  // runs with production: false, whose default is 0, so 0 does mean 0 here.)
+  if (!Number.isInteger(idleProcesses) || idleProcesses < 0) throw new Error(`--idle must be an integer >= 0, got ${values.idle}`);
+  const frameMs = ({ '10': 10, '20': 20 } as const)[values['frame-ms']];
+  if (frameMs === undefined) throw new Error(`--frame-ms must be 10 or 20, got ${values['frame-ms']}`);
+  const settleSeconds = Number(values.settle);
+  if (!(settleSeconds >= 0)) throw new Error(`--settle must be >= 0, got ${values.settle}`);
+  return { ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, json: values.json, keep: values.keep };
+}
+
+const pad = (text: string, width: number): string => text.padStart(width);
+
+function table(n: number, results: HostResult[], seconds: number): string {
+  const a = results.find((r) => r.host === 'openrtc');
+  const b = results.find((r) => r.host === 'agents-js');
+  const hosts = [a, b];
+  const cell = (r: HostResult | undefined, f: (r: HostResult) => string): string => (r ? (r.error ? 'failed' : f(r)) : '-');
+  const ratio = (f: (r: HostResult) => number): string => (a && b && !a.error && !b.error && f(a) > 0 ? `${(f(b) / f(a)).toFixed(1)}x` : '-');
+  const rows: [string, string, string, string][] = [
+    ['', 'openrtc (a)', 'agents-js (b)', '(b)/(a)'],
+    ['processes, idle / steady', ...hosts.map((r) => cell(r, (x) => `${x.baselineProcesses} / ${x.steadyProcesses}`)), ''] as [string, string, string, string],
+    ['host RSS idle baseline, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.baselineRssBytes))), ''] as [string, string, string, string],
+    ['host RSS steady (median), MiB', ...hosts.map((r) => cell(r, (x) => mib(x.steadyRssBytes))), ratio((x) => x.steadyRssBytes)] as [string, string, string, string],
+    ['RSS/session (total-idle)/N, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionOverBaselineBytes))), ratio((x) => x.perSessionOverBaselineBytes)] as [string, string, string, string],
+    ['RSS/session total/N, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionTotalBytes))), ratio((x) => x.perSessionTotalBytes)] as [string, string, string, string],
+    ['event-loop p99, ms (b: max/median)', cell(a, (x) => x.lagP99Ms.toFixed(1)), cell(b, (x) => `${x.lagP99Ms.toFixed(1)} / ${x.lagP99MedianMs.toFixed(1)}`), ''],
+    ['event-loop max, ms', ...hosts.map((r) => cell(r, (x) => x.lagMaxMs.toFixed(1))), ''] as [string, string, string, string],
+    ['VAD realtime factor min/median', ...hosts.map((r) => cell(r, (x) => `${x.realtimeFactorMin.toFixed(2)} / ${x.realtimeFactorMedian.toFixed(2)}`)), ''] as [string, string, string, string],
+    ['VAD windows/session in window, min', ...hosts.map((r) => cell(r, (x) => String(x.inferencesPerSessionMin))), ''] as [string, string, string, string],
+    ['speech starts, all sessions', ...hosts.map((r) => cell(r, (x) => String(x.speechStarts))), ''] as [string, string, string, string],
+    ['CPU in window, cores: host / other', ...hosts.map((r) => cell(r, (x) => `${x.hostCpuCores.toFixed(2)} / ${x.otherCpuCores.toFixed(2)}`)), ''] as [string, string, string, string],
+    ['sessions running / N', ...hosts.map((r) => cell(r, (x) => `${x.sessionsRunning} / ${x.n}`)), ''] as [string, string, string, string],
+    ['ramp to all running, s', ...hosts.map((r) => cell(r, (x) => x.rampSeconds.toFixed(1))), ''] as [string, string, string, string],
+  ];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const lines = rows.map((row) => `${row[0].padEnd(widths[0]!)}  ${pad(row[1], widths[1]!)}  ${pad(row[2], widths[2]!)}  ${pad(row[3], widths[3]!)}`);
+  const failures = results.filter((r) => r.error).map((r) => `  ${r.host} failed: ${r.error}`);
+  return [`N = ${n}  (steady state ${seconds} s per host)`, ...lines, ...failures].join('\n');
+}
+
+export async function main(argv: string[]): Promise<DensityReport> {
+  const options = parseOptions(argv);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const report: DensityReport = {
+    startedAt: new Date().toISOString(),
+    machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
+    options: { ns: options.ns, seconds: options.seconds, hosts: options.hosts, idleProcesses: options.idleProcesses, frameMs: options.frameMs, settleSeconds: options.settleSeconds },
+    results: [],
+    goals: { memoryRatioAt25: null, memoryGoalHolds: null, lagP99At50: null, lagGoalHolds: null },
+  };
+  // One host after the other, never together: they must not share the cores.
+  for (const host of options.hosts) {
+    log(`${host}: N = ${options.ns.join(', ')}`);
+    report.results.push(...(await measureHost(host, options.ns, {
+      seconds: options.seconds, settleSeconds: options.settleSeconds, idleProcesses: options.idleProcesses,
+      frameMs: options.frameMs, keep: options.keep, log,
+    })));
+  }
+  for (const n of options.ns) {
+    process.stdout.write(`\n${table(n, report.results.filter((r) => r.n === n), options.seconds)}\n`);
+  }
+
+  const at = (host: HostKind, n: number): HostResult | undefined => report.results.find((r) => r.host === host && r.n === n && !r.error);
+  const a25 = at('openrtc', 25);
+  const b25 = at('agents-js', 25);
+  if (a25 && b25) {
+    report.goals.memoryRatioAt25 = b25.perSessionOverBaselineBytes / a25.perSessionOverBaselineBytes;
+    report.goals.memoryGoalHolds = report.goals.memoryRatioAt25 >= 10;
+  }
+  const a50 = at('openrtc', 50);
+  if (a50) {
+    report.goals.lagP99At50 = a50.lagP99Ms;
+    report.goals.lagGoalHolds = a50.lagP99Ms < 20;
+  }
+  const lines = ['', 'Goals'];
+  const { goals } = report;
+  lines.push(goals.memoryRatioAt25 === null
+    ? '  memory: not measured (needs both hosts measured at N = 25)'
+    : `  memory: at N = 25 a session costs ${goals.memoryRatioAt25.toFixed(1)}x less RSS under openrtc than process-per-job ` +
+      `((total-idle)/N; total/N: ${(b25!.perSessionTotalBytes / a25!.perSessionTotalBytes).toFixed(1)}x); goal >= 10x: ${goals.memoryGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}`);
+  lines.push(goals.lagP99At50 === null
+    ? '  lag: not measured (needs openrtc measured at N = 50)'
+    : `  lag: openrtc event-loop p99 at N = 50 is ${goals.lagP99At50.toFixed(1)} ms; goal < 20 ms: ${goals.lagGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
+      ` (VAD realtime factor min ${a50!.realtimeFactorMin.toFixed(2)})`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  const failed = report.results.filter((r) => r.error);
+  if (failed.length > 0) process.exitCode = 3;
+  return report;
+}
+
+const onSignal = (signal: NodeJS.Signals): void => {
+  const killed = killAllLeftovers();
+  process.stderr.write(`\n${signal}: stopped; killed ${killed} benchmark process(es)\n`);
+  process.exit(130);
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+
+main(process.argv.slice(2)).then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    killAllLeftovers();
+    process.stderr.write(`density benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
