@@ -33,7 +33,7 @@ export type { AgentClass } from './routing/agent_registry.js';
 export type { AgentRouter, RouteRequest } from './routing/router.js';
 
 export { DEFAULT_TENANT, isValidTenantId } from './tenancy/tenant_id.js';
-export type { DefaultProviders, TenantProviders } from './tenancy/providers.js';
+export type { DefaultProviders, TenantProviders, VadFactory } from './tenancy/providers.js';
 export type { ConfigLoadEvent, ConfigLoadResult, TenantConfigLoader, TenantConfigSource } from './tenancy/tenant_config.js';
 
 export { currentAgentName, currentSessionId, currentTenant, getSessionContext } from './session/session_context.js';

@@ -4,9 +4,9 @@
 // of agents-js breaks instanceof checks, so this example uses OpenAI's and Deepgram's TTS.
 import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as openai from '@livekit/agents-plugin-openai';
-import * as silero from '@livekit/agents-plugin-silero';
 import { AgentPool, type AgentRouter } from '../../src/index.js';
 import { ConciergeAgent, SupportAgent } from './agents.js';
+import { sileroVadPerSession } from './silero_vad.js';
 
 /** Send the premium client to its own agent; everyone else takes the default chain. */
 export const router: AgentRouter = ({ tenant }) => (tenant === 'umbrella' ? 'concierge' : undefined);
@@ -16,7 +16,8 @@ export async function createAgencyPool(): Promise<AgentPool> {
     agents: { support: SupportAgent, concierge: ConciergeAgent },
     router,
     // Pool defaults: used by every tenant that does not bring its own.
-    vad: await silero.VAD.load(),
+    // One Silero model for the worker, a small VAD object per call (see silero_vad.ts).
+    vad: await sileroVadPerSession(),
     stt: new deepgram.STT({ apiKey: process.env.DEEPGRAM_API_KEY }),
     llm: new openai.LLM({ model: 'gpt-4o-mini', apiKey: process.env.OPENAI_API_KEY }),
     tts: new deepgram.TTS({ apiKey: process.env.DEEPGRAM_API_KEY }),

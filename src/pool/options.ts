@@ -91,6 +91,9 @@ export function validatePoolOptions(options: AgentPoolOptions): void {
   if (options.agents !== undefined && (typeof options.agents !== 'object' || options.agents === null || Array.isArray(options.agents))) {
     throw invalidOption('agents', 'must be a map of agent name to voice.Agent subclass', options.agents);
   }
+  if (options.vad !== undefined && (typeof options.vad !== 'object' || options.vad === null) && typeof options.vad !== 'function') {
+    throw invalidOption('vad', 'must be a VAD object or a function returning one per session', options.vad);
+  }
   if (options.router !== undefined && typeof options.router !== 'function') {
     throw invalidOption('router', 'must be a function (request) => agent name | undefined', options.router);
   }

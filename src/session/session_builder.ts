@@ -37,7 +37,7 @@ export async function buildAgentSession({
 
   const session = new voice.AgentSession({
     ...sessionOptions,
-    vad: defaults.vad,
+    vad: typeof defaults.vad === 'function' ? defaults.vad() : defaults.vad,
     stt: tenant.stt ?? defaults.stt,
     llm: tenant.llm ?? defaults.llm,
     tts: tenant.tts ?? defaults.tts,

@@ -11,9 +11,19 @@ export interface TenantProviders {
   tts?: tts.TTS;
 }
 
+/**
+ * A VAD for each session. In one long-lived process a shared VAD object must not keep
+ * per-session state: Silero's `VAD`, for one, keeps every stream it ever made (with its
+ * speech buffer) in a list for `updateOptions`, which in a worker hosting thousands of
+ * calls grows without end. A factory gives each session its own VAD object (sharing the
+ * loaded model), which is dropped with the session.
+ */
+export type VadFactory = () => VAD;
+
 /** Pool-wide defaults, used where neither the tenant nor the agent class sets a provider. */
 export interface DefaultProviders extends TenantProviders {
-  vad?: VAD;
+  /** One VAD shared by every session, or a factory called once per session. */
+  vad?: VAD | VadFactory;
 }
 
 export const TENANT_PROVIDER_KEYS = ['stt', 'llm', 'tts'] as const;
