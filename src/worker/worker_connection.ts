@@ -30,6 +30,8 @@ export interface WorkerConnectionEvents {
 
 /** How long `close()` waits for the server's close frame before cutting the socket. */
 const CLOSE_GRACE_MS = 2000;
+/** Job outcomes kept while disconnected, sent after registering again. */
+const MAX_PENDING_JOB_UPDATES = 1000;
 
 /**
  * The worker side of the LiveKit agent protocol: registers, answers availability through
@@ -44,6 +46,7 @@ export class WorkerConnection {
   private socket: WebSocket | undefined;
   private registeredId: string | undefined;
   private lastWorkerId: string | undefined;
+  private readonly pendingJobUpdates: WorkerMessage[] = [];
   private started = false;
   private closed = false;
   private draining = false;
@@ -94,16 +97,25 @@ export class WorkerConnection {
     if (this.computeStatus().status !== this.lastSentStatus) this.sendStatus();
   }
 
-  /** Tells the server how a job ended. Returns false when no registered socket could carry it. */
+  /**
+   * Tells the server how a job ended. While the socket is down the update waits and goes
+   * out once the worker has registered again (a session can end during a reconnect).
+   * Returns true when it was sent now.
+   */
   updateJobStatus(jobId: string, status: JobEndStatus, error?: string): boolean {
-    return this.send(
-      new WorkerMessage({
-        message: {
-          case: 'updateJob',
-          value: { jobId, status: status === 'success' ? JobStatus.JS_SUCCESS : JobStatus.JS_FAILED, error: error ?? '' },
-        },
-      }),
-    );
+    const message = new WorkerMessage({
+      message: {
+        case: 'updateJob',
+        value: { jobId, status: status === 'success' ? JobStatus.JS_SUCCESS : JobStatus.JS_FAILED, error: error ?? '' },
+      },
+    });
+    if (!this.closed && (!this.socket || !this.connected)) {
+      // Bounded, so a server that never comes back cannot grow this without end.
+      if (this.pendingJobUpdates.length >= MAX_PENDING_JOB_UPDATES) this.pendingJobUpdates.shift();
+      this.pendingJobUpdates.push(message);
+      return false;
+    }
+    return this.send(message);
   }
 
   /** Stops reconnecting and closes the socket. Idempotent. */
@@ -223,6 +235,7 @@ export class WorkerConnection {
     this.backoff.reset();
     this.lastSentStatus = undefined;
     this.sendStatus();
+    for (const update of this.pendingJobUpdates.splice(0)) this.sendOn(socket, update);
     this.scheduleUpdate();
     this.events.emit('registered', { workerId, serverInfo, reconnected });
   }

@@ -196,6 +196,22 @@ describe('WorkerConnection against the stand-in dispatch server', () => {
     await eventually(() => handler.assignments.some((a) => a.job.jobId === after.jobId), 'the assignment on the new socket');
   });
 
+  it('keeps a job outcome reported while disconnected and sends it once registered again', async () => {
+    const connection = connect();
+    await connection.start();
+    const first = connection.workerId!;
+    server.dropWorker();
+    await eventually(() => !connection.connected, 'the socket to drop');
+    expect(connection.updateJobStatus('AJ_during_outage', 'failed', 'llm down')).toBe(false);
+    clock.advance(10_000);
+    await server.waitForWorker({ exclude: [first] });
+    await eventually(
+      () => server.jobUpdates.some((u) => u.jobId === 'AJ_during_outage'),
+      'the held job update to reach the server',
+    );
+    expect(server.jobUpdates.find((u) => u.jobId === 'AJ_during_outage')).toMatchObject({ status: 'failed', error: 'llm down' });
+  });
+
   it('backs off further while the server refuses, and resets after a success', async () => {
     const connection = connect();
     const delays: number[] = [];
