@@ -16,7 +16,8 @@ import type { DefaultProviders } from '../tenancy/providers.js';
 import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import { resolveTenant } from '../tenancy/tenant_id.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { type PoolEventName, PoolEvents, type PoolListener, type SessionOutcome, type UsageEvent } from './events.js';
+import type { PoolEventMap, PoolEventName, PoolListener, SessionOutcome, UsageEvent } from './events.js';
+import { TypedEvents } from '../util/typed_events.js';
 import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoolOptions } from './options.js';
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
 import { TenantStats } from './tenant_stats.js';
@@ -71,7 +72,8 @@ export class AgentPool {
   private readonly store: ReservationStore;
   private readonly assignmentTimeoutMs: number;
   private readonly clock: Clock;
-  private readonly events: PoolEvents;
+  /** Listeners (telemetry, logs) run synchronously; one that throws never changes a decision. */
+  private readonly events: TypedEvents<PoolEventMap>;
   private readonly startedAt: number;
   private readonly tickets = new Map<string, AdmissionTicket>();
   private readonly stats = new Map<string, TenantStats>();
@@ -84,7 +86,7 @@ export class AgentPool {
   constructor(options: AgentPoolOptions = {}) {
     validatePoolOptions(options);
     this.clock = options.clock ?? systemClock;
-    this.events = new PoolEvents((error, name) => {
+    this.events = new TypedEvents<PoolEventMap>((error, name) => {
       process.emitWarning(`openrtc: a "${name}" listener threw: ${error instanceof Error ? error.message : String(error)}`);
     });
     if (options.agent !== undefined) this.registry.add(defaultAgentName(options.agent), options.agent, 'agent');

@@ -68,35 +68,3 @@ export interface PoolEventMap {
 
 export type PoolEventName = keyof PoolEventMap;
 export type PoolListener<K extends PoolEventName> = (event: PoolEventMap[K]) => void;
-
-/**
- * A small typed emitter. Listeners (telemetry, logs, `top`) run synchronously; one that
- * throws is reported to `onListenerError` and never changes what the pool decided.
- */
-export class PoolEvents {
-  private readonly listeners = new Map<PoolEventName, Set<(event: never) => void>>();
-
-  constructor(private readonly onListenerError: (error: unknown, event: PoolEventName) => void = () => {}) {}
-
-  on<K extends PoolEventName>(name: K, listener: PoolListener<K>): () => void {
-    let set = this.listeners.get(name);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(name, set);
-    }
-    set.add(listener);
-    return () => set.delete(listener);
-  }
-
-  emit<K extends PoolEventName>(name: K, event: PoolEventMap[K]): void {
-    const set = this.listeners.get(name);
-    if (!set) return;
-    for (const listener of set) {
-      try {
-        listener(event as never);
-      } catch (error: unknown) {
-        this.onListenerError(error, name);
-      }
-    }
-  }
-}

@@ -6,7 +6,7 @@
 export class TypedEvents<Events extends object> {
   private readonly listeners = new Map<keyof Events, Set<(event: never) => void>>();
 
-  constructor(private readonly onListenerError: (error: unknown) => void = () => undefined) {}
+  constructor(private readonly onListenerError: (error: unknown, event: keyof Events) => void = () => undefined) {}
 
   on<K extends keyof Events>(name: K, listener: (event: Events[K]) => void): () => void {
     let set = this.listeners.get(name);
@@ -27,7 +27,7 @@ export class TypedEvents<Events extends object> {
       try {
         (listener as (event: Events[K]) => void)(event);
       } catch (error) {
-        this.onListenerError(error);
+        this.onListenerError(error, name);
       }
     }
   }
