@@ -63,6 +63,14 @@ export function invalidOption(option: string, rule: string, value: unknown): Ope
   return new OpenRtcError('invalid_option', `\`${option}\` ${rule}; got ${describeValue(value)}`);
 }
 
+/**
+ * The message of something thrown: an Error's own message, otherwise a short description
+ * of the value (never its contents, which could carry a key).
+ */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : describeValue(error);
+}
+
 /** A short, secret-free description of a value for error messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

@@ -5,7 +5,7 @@ import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_p
 import { InMemoryBreakerStore } from '../admission/breaker_store.js';
 import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
 import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
-import { OpenRtcError, REFUSAL_REASONS, type RefusalReason, invalidOption } from '../errors.js';
+import { OpenRtcError, REFUSAL_REASONS, type RefusalReason, errorMessage, invalidOption } from '../errors.js';
 import { type AgentClass, AgentRegistry, defaultAgentName } from '../routing/agent_registry.js';
 import { discoverAgents } from '../routing/discover.js';
 import { type AgentRouter, routeCall } from '../routing/router.js';
@@ -87,7 +87,7 @@ export class AgentPool {
     validatePoolOptions(options);
     this.clock = options.clock ?? systemClock;
     this.events = new TypedEvents<PoolEventMap>((error, name) => {
-      process.emitWarning(`openrtc: a "${name}" listener threw: ${error instanceof Error ? error.message : String(error)}`);
+      process.emitWarning(`openrtc: a "${name}" listener threw: ${errorMessage(error)}`);
     });
     if (options.agent !== undefined) this.registry.add(defaultAgentName(options.agent), options.agent, 'agent');
     for (const [name, agentClass] of Object.entries(options.agents ?? {})) this.registry.add(name, agentClass, `agents["${name}"]`);

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OpenRtcError } from '../errors.js';
+import { OpenRtcError, errorMessage } from '../errors.js';
 import { type AgentClass, defaultAgentName, isAgentClass } from './agent_registry.js';
 
 const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.ts', '.mts']);
@@ -37,7 +37,7 @@ export async function discoverAgents(dir: string): Promise<DiscoveredAgent[]> {
     } catch (error: unknown) {
       throw new OpenRtcError(
         'invalid_agent',
-        `discover(dir) could not load "${file}": ${error instanceof Error ? error.message : String(error)}`,
+        `discover(dir) could not load "${file}": ${errorMessage(error)}`,
         { cause: error },
       );
     }

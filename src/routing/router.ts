@@ -1,4 +1,4 @@
-import { describeValue } from '../errors.js';
+import { describeValue, errorMessage } from '../errors.js';
 import type { MetadataRecord } from '../tenancy/metadata.js';
 
 /** What a custom router sees when it picks an agent for a call. */
@@ -41,7 +41,7 @@ export async function routeCall(
     try {
       picked = await router(request);
     } catch (error: unknown) {
-      return { ok: false, message: `router threw: ${error instanceof Error ? error.message : describeValue(error)}` };
+      return { ok: false, message: `router threw: ${errorMessage(error)}` };
     }
     if (typeof picked === 'string') return known(picked, 'router');
     if (picked !== undefined && picked !== null) {

@@ -3,6 +3,7 @@ import { type JobProcess, JobContext, type RunningJobInfo, runWithJobContextAsyn
 import { Job, Room as ProtoRoom } from '@livekit/protocol';
 import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
+import { errorMessage } from '../errors.js';
 import type { SessionOutcome, UsageEvent } from '../pool/events.js';
 import { ATTR_AGENT, ATTR_JOB_ID, ATTR_OUTCOME, ATTR_TENANT, SPAN_SESSION, TRACER_NAME } from '../telemetry/attributes.js';
 import type { JobAssignment } from '../worker/job_handler.js';
@@ -260,9 +261,7 @@ function innerError(wrapper: object): unknown {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error === undefined || error === null) return 'no error given';
-  return typeof error === 'string' ? error : 'non-Error value';
+  return error === undefined || error === null ? 'no error given' : errorMessage(error);
 }
 
 /** Rejects after `ms` with a message naming the step; the work itself is left to settle. */

@@ -1,4 +1,4 @@
-import { OpenRtcError, describeValue, invalidOption } from '../errors.js';
+import { OpenRtcError, errorMessage, invalidOption } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { type TenantProviders, tenantProvidersProblem } from './providers.js';
 import { tenantIdProblem } from './tenant_id.js';
@@ -122,7 +122,7 @@ export class TenantConfigResolver {
       const wrapped =
         error instanceof OpenRtcError
           ? error
-          : new OpenRtcError('config_error', `tenantConfig loader failed for tenant "${tenant}": ${errorText(error)}`, {
+          : new OpenRtcError('config_error', `tenantConfig loader failed for tenant "${tenant}": ${errorMessage(error)}`, {
               cause: error,
             });
       this.emit({
@@ -144,10 +144,6 @@ export class TenantConfigResolver {
       // Telemetry must never change an admission outcome.
     }
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : describeValue(error);
 }
 
 function validateSource(source: TenantConfigSource | undefined): void {

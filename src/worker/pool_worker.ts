@@ -5,7 +5,7 @@ import { type LoggerOptions, createLogger, shutdownLogger } from '../telemetry/l
 import type { PoolMetricsHandle } from '../telemetry/pool_metrics.js';
 import { attachPoolLogging } from '../telemetry/pool_logging.js';
 import { type OpenRtcTelemetry, type TelemetryOptions, startTelemetry } from '../telemetry/setup.js';
-import { OpenRtcError, invalidOption } from '../errors.js';
+import { OpenRtcError, errorMessage, invalidOption } from '../errors.js';
 import type { AgentPool } from '../pool/agent_pool.js';
 import { positiveMillis } from '../pool/options.js';
 import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
@@ -224,7 +224,7 @@ export class PoolWorker {
     const leftoverEnds = await Promise.allSettled(leftover.map((s) => s.done));
     await unassigned;
     await this.connection.close().catch((error: unknown) =>
-      this.logger.warn({ event: 'worker_diagnostic' }, `closing the worker connection failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.logger.warn({ event: 'worker_diagnostic' }, `closing the worker connection failed: ${errorMessage(error)}`));
     await this.executor.close();
     const cancelled = leftoverEnds.filter((end) => end.status === 'rejected' || end.value.outcome === 'cancelled').length;
     const report = { completed: hosted.size - cancelled, cancelled };

@@ -10,7 +10,7 @@ import {
 } from '@livekit/protocol';
 import { AccessToken } from 'livekit-server-sdk';
 import { WebSocket } from 'ws';
-import { OpenRtcError } from '../errors.js';
+import { OpenRtcError, errorMessage } from '../errors.js';
 import type { TimerHandle } from '../util/clock.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { Backoff } from './backoff.js';
@@ -358,7 +358,7 @@ export class WorkerConnection {
       await this.attempt(true);
     } catch (error) {
       if (this.closed) return;
-      this.diagnose('connect_failed', error instanceof Error ? error.message : String(error), error);
+      this.diagnose('connect_failed', errorMessage(error), error);
       this.scheduleReconnect();
     }
   }
