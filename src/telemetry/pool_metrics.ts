@@ -1,3 +1,4 @@
+import { invalidOption } from '../errors.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
 import type { AgentPool } from '../pool/agent_pool.js';
@@ -48,7 +49,7 @@ export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions):
   const { meter } = options;
   const limit = options.tenantLabelLimit ?? DEFAULT_TENANT_LABEL_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new Error(`\`tenantLabelLimit\` must be a positive integer; got ${String(limit)}`);
+    throw invalidOption('tenantLabelLimit', 'must be a positive integer', limit);
   }
   const onDiagnostic = options.onDiagnostic ?? ((d: TelemetryDiagnostic) => process.emitWarning(d.message));
   const tenants = new TenantLabeler(limit, (max, first) =>

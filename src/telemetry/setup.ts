@@ -1,3 +1,4 @@
+import { invalidOption } from '../errors.js';
 import { telemetry as agentsTelemetry } from '@livekit/agents';
 import { type Meter, ProxyTracerProvider, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -84,7 +85,7 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
   const env = options.env ?? process.env;
   const port = options.port ?? DEFAULT_METRICS_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`\`port\` must be an integer from 0 to 65535; got ${String(port)}`);
+    throw invalidOption('port', 'must be an integer from 0 to 65535', port);
   }
   const deploymentVersion = options.deploymentVersion ?? env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev';
   const resource = resourceFromAttributes({
