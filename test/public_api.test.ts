@@ -60,6 +60,7 @@ describe('public surface', () => {
       'FakeTTS',
       'ManualClock',
       'ScriptedLLM',
+      'ScriptedSTT',
       'SimulatedRoomTransport',
     ]);
   });

@@ -12,6 +12,7 @@ import { runWithSessionContext, type SessionContext } from './session_context.js
 import type { CallConnection, RoomTransport } from './room_transport.js';
 import { createRoomStub } from './room_stub.js';
 import { usageFromMetrics } from './usage.js';
+import { ProviderScope } from './provider_scope.js';
 import type { InProcessInferenceExecutor } from './inprocess_inference.js';
 
 export interface SessionTimeouts {
@@ -34,7 +35,7 @@ export const DEFAULT_SESSION_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze
 
 /** What the runner needs from the worker around it. */
 export interface SessionRunnerDeps {
-  buildSession(ticket: AdmissionTicket): Promise<BuiltSession>;
+  buildSession(ticket: AdmissionTicket, scope: ProviderScope): Promise<BuiltSession>;
   sessionContext(ticket: AdmissionTicket): SessionContext;
   recordUsage(event: UsageEvent): void;
   transport: RoomTransport;
@@ -68,6 +69,8 @@ export class RunningSession {
   private settle!: (end: SessionEnd) => void;
   private readonly ended: Promise<SessionEnd>;
   private settled = false;
+  /** This call's views of the provider objects it shares with other calls. */
+  private readonly providers = new ProviderScope();
 
   constructor(
     private readonly ticket: AdmissionTicket,
@@ -107,7 +110,7 @@ export class RunningSession {
 
     const sessionContext = deps.sessionContext(ticket);
     await context.with(spanContext, () =>
-      runWithSessionContext(sessionContext, () => this.start(resources)),
+      runWithSessionContext(sessionContext, () => this.providers.run(() => this.start(resources))),
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
@@ -115,7 +118,9 @@ export class RunningSession {
       runWithSessionContext(sessionContext, async () => {
         // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
         // that starts spans and writes logs: they belong to this call as much as its turns do.
-        await this.teardown(resources);
+        await this.providers.run(() => this.teardown(resources));
+        // Whatever agents-js attached to this call's provider views goes with them.
+        this.providers.close();
         // Freeing the slot records the outcome with the breaker and emits sessionEnded; doing
         // it here puts a breaker transition on this call's trace and gives the records it
         // causes (session_failed, breaker_transition) this session's ids.
@@ -172,7 +177,7 @@ export class RunningSession {
       await withTimeout(
         (async () => {
           if (!simulated) await jobContext.connect();
-          const { agent, session } = await deps.buildSession(ticket);
+          const { agent, session } = await deps.buildSession(ticket, this.providers);
           resources.session = session;
           this.watch(session);
           await session.start({ agent, room: simulated ? undefined : room });
@@ -195,7 +200,12 @@ export class RunningSession {
       else this.end('success', `session closed: ${String(event.reason)}`);
     });
     session.on(voice.AgentSessionEventTypes.MetricsCollected, (event) => {
-      const usage = usageFromMetrics(ticket.tenant, ticket.agentName, event.metrics, (kind) => providerOf(session, kind));
+      const usage = usageFromMetrics(
+        { sessionId: ticket.jobId, jobId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName },
+        event.metrics,
+        (kind) => providerOf(session, kind),
+        session.tts?.capabilities.streaming,
+      );
       if (usage) deps.recordUsage(usage);
     });
   }

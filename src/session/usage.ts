@@ -4,18 +4,25 @@ import type { UsageEvent } from '../pool/events.js';
 /**
  * Turns one agents-js `metrics_collected` payload into a usage record for the tenant,
  * or undefined for metrics that are not billed usage (VAD, end of turn, ...).
+ *
+ * `ttsStreams` is whether the session's TTS streams natively. agents-js reports the text
+ * of a non-streaming TTS twice: once per request the provider answered (`streamed:
+ * false`) and once more for the whole reply from the StreamAdapter that feeds it
+ * sentences (`streamed: true`). Only the provider's own requests are usage.
  */
 export function usageFromMetrics(
-  tenant: string,
-  agent: string,
+  session: { sessionId: string; jobId: string; tenant: string; agent: string },
   collected: metrics.AgentMetrics,
   fallbackProvider: (kind: 'llm' | 'stt' | 'tts') => { provider: string; model: string },
+  ttsStreams?: boolean,
 ): UsageEvent | undefined {
   const withSource = (kind: 'llm' | 'stt' | 'tts', metadata: metrics.MetricsMetadata | undefined) => {
     const fallback = fallbackProvider(kind);
     return {
-      tenant,
-      agent,
+      sessionId: session.sessionId,
+      jobId: session.jobId,
+      tenant: session.tenant,
+      agent: session.agent,
       kind,
       provider: metadata?.modelProvider || fallback.provider,
       model: metadata?.modelName || fallback.model,
@@ -32,6 +39,7 @@ export function usageFromMetrics(
     case 'stt_metrics':
       return { ...withSource('stt', collected.metadata), audioSeconds: collected.audioDurationMs / 1000 };
     case 'tts_metrics':
+      if (ttsStreams !== undefined && collected.streamed !== ttsStreams) return undefined;
       return { ...withSource('tts', collected.metadata), characters: collected.charactersCount };
     default:
       return undefined;

@@ -150,6 +150,7 @@ export class PoolWorker {
 
   async start(): Promise<void> {
     this.cleanups.push(bindAgentsLogger(this.logger));
+    this.cleanups.push(this.guardStrayRejections());
     this.cleanups.push(attachPoolLogging(this.pool, this.logger));
     const telemetry = this.options.telemetry;
     if (telemetry !== false) {
@@ -171,6 +172,20 @@ export class PoolWorker {
       { event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames, metricsUrl: this.telemetry?.metricsUrl },
       'openrtc worker registered',
     );
+  }
+
+  /**
+   * agents-js leaves some promises of a failed request unhandled (a non-streaming TTS
+   * request that fails rejects one nobody awaits). Its own job process logs those and goes
+   * on; by Node's default they would end this process, and with it every tenant's calls.
+   * The session that caused one has had the error through its own provider events.
+   */
+  private guardStrayRejections(): () => void {
+    const onRejection = (reason: unknown) => {
+      this.logger.warn({ event: 'worker_diagnostic' }, `unhandled promise rejection (ignored): ${errorMessage(reason)}`);
+    };
+    process.on('unhandledRejection', onRejection);
+    return () => process.off('unhandledRejection', onRejection);
   }
 
   /** Where Prometheus scrapes this worker, when the worker runs telemetry. */
