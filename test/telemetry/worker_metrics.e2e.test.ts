@@ -15,7 +15,13 @@ const GLOBEX_TURNS = ['open a ticket'];
 
 // Text calls never run speech-to-text or text-to-speech (agents-js drops both in a
 // text-only session), so those usage families cannot appear in this scrape.
-const NOT_IN_TEXT_CALLS = ['openrtc_stt_audio_seconds_total', 'openrtc_tts_characters_total'];
+// The voicegateway delivery families exist only when the pool exports costs (not here).
+const NOT_IN_TEXT_CALLS = [
+  'openrtc_stt_audio_seconds_total', 'openrtc_tts_characters_total',
+  'openrtc_voicegateway_records_sent_total', 'openrtc_voicegateway_records_duplicate_total',
+  'openrtc_voicegateway_records_retried_total', 'openrtc_voicegateway_records_dropped_total',
+  'openrtc_voicegateway_buffered_records',
+];
 
 let h: Harness;
 let whileGlobexRuns: Scrape;
