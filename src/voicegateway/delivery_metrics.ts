@@ -11,8 +11,6 @@ export interface DeliveryMetrics {
   duplicates(tenant: string, rows: number): void;
   retried(tenant: string, rows: number): void;
   dropped(tenant: string, reason: DropReason, rows: number): void;
-  /** Stops observing the buffer gauge. */
-  detach(): void;
 }
 
 /**
@@ -31,8 +29,9 @@ export function createDeliveryMetrics(meter: Meter | undefined, buffered: () => 
   const dropped = counter('openrtc_voicegateway_records_dropped_total');
   const bufferSpec = metricSpec('openrtc_voicegateway_buffered_records');
   const gauge = m.createObservableGauge(bufferSpec.instrument, { description: bufferSpec.help, unit: bufferSpec.unit });
-  const observe = (result: { observe(value: number): void }) => result.observe(buffered());
-  gauge.addCallback(observe);
+  // Observed for as long as the meter lives: a closed exporter reads 0 rather than leaving
+  // its last value standing in every scrape.
+  gauge.addCallback((result) => result.observe(buffered()));
   const tenants = new TenantLabeler(DEFAULT_TENANT_LABEL_LIMIT, () => undefined);
   const add = (instrument: typeof sent, rows: number, attributes: Record<string, string>) => {
     if (rows > 0) instrument.add(rows, attributes);
@@ -42,6 +41,5 @@ export function createDeliveryMetrics(meter: Meter | undefined, buffered: () => 
     duplicates: (tenant, rows) => add(duplicates, rows, { tenant: tenants.label(tenant) }),
     retried: (tenant, rows) => add(retried, rows, { tenant: tenants.label(tenant) }),
     dropped: (tenant, reason, rows) => add(dropped, rows, { tenant: tenants.label(tenant), reason }),
-    detach: () => gauge.removeCallback(observe),
   };
 }

@@ -146,7 +146,6 @@ export class VoiceGatewayExporter {
         for (const item of this.queue.clear()) this.drop(item.tenant, 'shutdown', 1, 'delivery did not finish before shutdown');
       }
       this.logPendingDrops(true);
-      this.metrics.detach();
     })();
     return this.closing;
   }
