@@ -8,9 +8,13 @@ export { SNAPSHOT_SCHEMA_VERSION } from './pool/snapshot.js';
 export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './pool/snapshot.js';
 export type {
   AdmissionEvent,
+  LatencyEvent,
+  LatencyStage,
   PoolEventMap,
   PoolEventName,
   PoolListener,
+  ProviderComponent,
+  ProviderErrorEvent,
   ReservationExpiredEvent,
   SessionEndedEvent,
   SessionOutcome,
