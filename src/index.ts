@@ -8,9 +8,13 @@ export { SNAPSHOT_SCHEMA_VERSION } from './pool/snapshot.js';
 export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './pool/snapshot.js';
 export type {
   AdmissionEvent,
+  LatencyEvent,
+  LatencyStage,
   PoolEventMap,
   PoolEventName,
   PoolListener,
+  ProviderComponent,
+  ProviderErrorEvent,
   ReservationExpiredEvent,
   SessionEndedEvent,
   SessionOutcome,
@@ -22,7 +26,7 @@ export { AdmissionTicket } from './admission/admission_ticket.js';
 export type { TicketEnd, TicketState } from './admission/admission_ticket.js';
 export { DEFAULT_BREAKER_POLICY } from './admission/breaker_policy.js';
 export type { BreakerPolicy } from './admission/breaker_policy.js';
-export type { BreakerState, BreakerStateName, TransitionReason } from './admission/breaker_state.js';
+export type { BreakerState, BreakerStateName, OutcomeSample, Step, Transition, TransitionReason } from './admission/breaker_state.js';
 export { InMemoryBreakerStore } from './admission/breaker_store.js';
 export type { BreakerStore } from './admission/breaker_store.js';
 export type { BreakerStatus, BreakerTransitionEvent } from './admission/circuit_breaker.js';

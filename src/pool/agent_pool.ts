@@ -16,7 +16,7 @@ import type { DefaultProviders } from '../tenancy/providers.js';
 import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import { resolveTenant } from '../tenancy/tenant_id.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import type { PoolEventMap, PoolEventName, PoolListener, SessionOutcome, UsageEvent } from './events.js';
+import type { PoolEventMap, PoolEventName, PoolListener, SessionOutcome, UsageEvent, LatencyEvent, ProviderErrorEvent } from './events.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoolOptions } from './options.js';
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
@@ -297,6 +297,16 @@ export class AgentPool {
   /** Reports provider usage of a session (the runner feeds agents-js `metrics_collected` here). */
   recordUsage(event: UsageEvent): void {
     this.events.emit('usage', event);
+  }
+
+  /** Reports a latency measured in a session (end of utterance, LLM, TTS, whole turn). */
+  recordLatency(event: LatencyEvent): void {
+    this.events.emit('latency', event);
+  }
+
+  /** Reports a provider error a session saw, recoverable or not. */
+  recordProviderError(event: ProviderErrorEvent): void {
+    this.events.emit('providerError', event);
   }
 
   /** The ticket of an accepted call that has not ended, by job id. */

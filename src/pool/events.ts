@@ -72,6 +72,33 @@ export interface UsageEvent {
   cancelled?: boolean;
 }
 
+/** Where a latency figure was measured; `turn` is end to end (caller stops speaking -> agent speaks). */
+export type LatencyStage = 'turn' | 'end_of_utterance' | 'llm_ttft' | 'llm_duration' | 'tts_ttfb' | 'tts_duration';
+
+/** One latency measurement of a session, from agents-js `metrics_collected` and chat items. */
+export interface LatencyEvent {
+  tenant: string;
+  agent: string;
+  stage: LatencyStage;
+  seconds: number;
+  /** LLM and TTS stages only. */
+  provider?: string;
+  model?: string;
+}
+
+/** The provider part that failed. */
+export type ProviderComponent = 'llm' | 'stt' | 'tts' | 'realtime';
+
+/** One provider error a session reported (agents-js `error` on the session). */
+export interface ProviderErrorEvent {
+  tenant: string;
+  agent: string;
+  component: ProviderComponent;
+  provider: string;
+  /** agents-js retries recoverable errors; an unrecoverable one fails the session. */
+  recoverable: boolean;
+}
+
 export interface PoolEventMap {
   admission: AdmissionEvent;
   sessionStarted: SessionStartedEvent;
@@ -80,6 +107,8 @@ export interface PoolEventMap {
   breakerTransition: BreakerTransitionEvent;
   configLoad: ConfigLoadEvent;
   usage: UsageEvent;
+  latency: LatencyEvent;
+  providerError: ProviderErrorEvent;
   draining: { at: number };
 }
 
