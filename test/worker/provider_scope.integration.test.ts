@@ -105,7 +105,7 @@ describe('provider objects shared by many sessions in one process', () => {
     }
     // Per session, too: each call's own requests, once each.
     for (const { tenant, turns, call } of calls) {
-      const mine = usage.filter((u) => u.sessionId === call.jobId);
+      const mine = usage.filter((u) => u.jobId === call.jobId);
       expect(mine.length).toBe(turns.length);
       expect(mine.every((u) => u.jobId === call.jobId && u.tenant === tenant)).toBe(true);
       const tokens = expectedTokens(INSTRUCTIONS, turns, replyOf(tenant));
