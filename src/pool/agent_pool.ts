@@ -23,6 +23,8 @@ import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoo
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
 import { TenantStats } from './tenant_stats.js';
 import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
+import { VoiceGatewayExporter } from '../voicegateway/exporter.js';
+import { voiceGatewayOptionsFromEnv } from '../voicegateway/options.js';
 import {
   ATTR_AGENT, ATTR_BREAKER_FROM, ATTR_BREAKER_REASON, ATTR_BREAKER_TO, ATTR_CAP, ATTR_DECISION, ATTR_JOB_ID,
   ATTR_PROBE, ATTR_REASON, ATTR_TENANT, EVENT_BREAKER_TRANSITION, EVENT_CAP_REFUSED, SPAN_ADMISSION, TRACER_NAME,
@@ -83,6 +85,8 @@ export class AgentPool {
   private drainingSince: number | undefined;
   private readonly ticketHost: TicketHost;
   private worker: PoolWorker | undefined;
+  /** Sends cost rows to voicegateway while the pool's worker runs; undefined when off. */
+  readonly voiceGateway: VoiceGatewayExporter | undefined;
 
   constructor(options: AgentPoolOptions = {}) {
     validatePoolOptions(options);
@@ -128,6 +132,10 @@ export class AgentPool {
     this.assignmentTimeoutMs = positiveMillis('assignmentTimeoutMs', options.assignmentTimeoutMs, DEFAULT_ASSIGNMENT_TIMEOUT_MS);
     this.deploymentVersion = options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev';
     this.startedAt = this.clock.now();
+    const voiceGateway = options.voiceGateway === undefined ? voiceGatewayOptionsFromEnv() : options.voiceGateway;
+    this.voiceGateway = voiceGateway === false || voiceGateway === undefined
+      ? undefined
+      : voiceGateway instanceof VoiceGatewayExporter ? voiceGateway : new VoiceGatewayExporter(voiceGateway);
     this.ticketHost = {
       onStarted: (ticket) => this.onTicketStarted(ticket),
       onEnded: (ticket, end, detail) => this.onTicketEnded(ticket, end, detail),
