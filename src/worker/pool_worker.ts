@@ -167,6 +167,8 @@ export class PoolWorker {
       const handle: PoolMetricsHandle = this.telemetry.attach(this.pool, { workerLoad: () => this.handler.lastLoad });
       this.cleanups.push(() => handle.detach());
     }
+    // Before connecting: `top` sees the worker from its first call on.
+    await this.startInspector();
     try {
       await this.options.prewarm?.(this.proc);
       await this.connection.start();
@@ -174,7 +176,6 @@ export class PoolWorker {
       await this.release();
       throw error;
     }
-    await this.startInspector();
     this.logger.info(
       {
         event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames,
