@@ -2,10 +2,12 @@ import type { Clock } from '../util/clock.js';
 import type { BreakerPolicy } from './breaker_policy.js';
 import {
   type AdmitVerdict,
+  type BreakerState,
   type BreakerStateName,
   type Step,
   type TransitionReason,
   admit,
+  closed,
   currentState,
   recordOutcome,
   returnProbe,
@@ -32,8 +34,17 @@ export interface BreakerStatus {
   trips: number;
 }
 
-/** One breaker per tenant over a shared store; a tenant's state never touches another's. */
+/**
+ * One breaker per tenant over a store; a tenant's state never touches another's.
+ * Decisions always go through the store's atomic `update`. The status the snapshot shows
+ * is this worker's view: the state the store returned from this worker's latest update
+ * of that tenant, so reading it stays synchronous and cheap. With the in-memory store
+ * that is the stored state exactly; with a shared store it is as fresh as this worker's
+ * last call of that tenant.
+ */
 export class TenantCircuitBreaker {
+  private readonly seen = new Map<string, BreakerState>();
+
   constructor(
     private readonly policy: BreakerPolicy,
     private readonly store: BreakerStore,
@@ -55,7 +66,7 @@ export class TenantCircuitBreaker {
 
   status(tenant: string): BreakerStatus {
     const now = this.clock.now();
-    const state = currentState(this.store.read(tenant), now);
+    const state = currentState(this.seen.get(tenant) ?? closed(), now);
     switch (state.name) {
       case 'closed': {
         const live = state.samples.filter((s) => s.at > now - this.policy.windowMs);
@@ -68,13 +79,15 @@ export class TenantCircuitBreaker {
     }
   }
 
+  /** Tenants this worker has a breaker state for. */
   tenants(): string[] {
-    return this.store.tenants();
+    return [...this.seen.keys()];
   }
 
-  private async apply<T>(tenant: string, step: (state: Parameters<typeof currentState>[0], now: number) => Step<T>): Promise<T> {
+  private async apply<T>(tenant: string, step: (state: BreakerState, now: number) => Step<T>): Promise<T> {
     const now = this.clock.now();
     const applied = await this.store.update(tenant, (state) => step(state, now));
+    this.seen.set(tenant, applied.next);
     for (const transition of applied.transitions) {
       try {
         this.onTransition({ tenant, ...transition, at: now });

@@ -16,12 +16,14 @@ import type { DefaultProviders } from '../tenancy/providers.js';
 import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import { resolveTenant } from '../tenancy/tenant_id.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import type { PoolEventMap, PoolEventName, PoolListener, SessionOutcome, UsageEvent } from './events.js';
+import type { PoolEventMap, PoolEventName, PoolListener, SessionOutcome, UsageEvent, LatencyEvent, ProviderErrorEvent } from './events.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoolOptions } from './options.js';
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
 import { TenantStats } from './tenant_stats.js';
 import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
+import { VoiceGatewayExporter } from '../voicegateway/exporter.js';
+import { voiceGatewayOptionsFromEnv } from '../voicegateway/options.js';
 import {
   ATTR_AGENT, ATTR_BREAKER_FROM, ATTR_BREAKER_REASON, ATTR_BREAKER_TO, ATTR_CAP, ATTR_DECISION, ATTR_JOB_ID,
   ATTR_PROBE, ATTR_REASON, ATTR_TENANT, EVENT_BREAKER_TRANSITION, EVENT_CAP_REFUSED, SPAN_ADMISSION, TRACER_NAME,
@@ -82,6 +84,8 @@ export class AgentPool {
   private drainingSince: number | undefined;
   private readonly ticketHost: TicketHost;
   private worker: PoolWorker | undefined;
+  /** Sends cost rows to voicegateway while the pool's worker runs; undefined when off. */
+  readonly voiceGateway: VoiceGatewayExporter | undefined;
 
   constructor(options: AgentPoolOptions = {}) {
     validatePoolOptions(options);
@@ -127,6 +131,10 @@ export class AgentPool {
     this.assignmentTimeoutMs = positiveMillis('assignmentTimeoutMs', options.assignmentTimeoutMs, DEFAULT_ASSIGNMENT_TIMEOUT_MS);
     this.deploymentVersion = options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev';
     this.startedAt = this.clock.now();
+    const voiceGateway = options.voiceGateway === undefined ? voiceGatewayOptionsFromEnv() : options.voiceGateway;
+    this.voiceGateway = voiceGateway === false || voiceGateway === undefined
+      ? undefined
+      : voiceGateway instanceof VoiceGatewayExporter ? voiceGateway : new VoiceGatewayExporter(voiceGateway);
     this.ticketHost = {
       onStarted: (ticket) => this.onTicketStarted(ticket),
       onEnded: (ticket, end, detail) => this.onTicketEnded(ticket, end, detail),
@@ -289,6 +297,16 @@ export class AgentPool {
   /** Reports provider usage of a session (the runner feeds agents-js `metrics_collected` here). */
   recordUsage(event: UsageEvent): void {
     this.events.emit('usage', event);
+  }
+
+  /** Reports a latency measured in a session (end of utterance, LLM, TTS, whole turn). */
+  recordLatency(event: LatencyEvent): void {
+    this.events.emit('latency', event);
+  }
+
+  /** Reports a provider error a session saw, recoverable or not. */
+  recordProviderError(event: ProviderErrorEvent): void {
+    this.events.emit('providerError', event);
   }
 
   /** The ticket of an accepted call that has not ended, by job id. */
