@@ -25,6 +25,8 @@ interface SharedProvider {
 }
 
 const currentScope = new AsyncLocalStorage<ProviderScope>();
+/** Each view's shared object, so code can tell which object a session really uses. */
+const viewTargets = new WeakMap<object, object>();
 const sharedProviders = new WeakMap<object, SharedProvider>();
 
 /** A VAD stream as far as releasing it goes; Silero's also has `updateOptions`. */
@@ -73,6 +75,7 @@ export class ProviderScope {
     // node on a non-streaming STT; the view ends with the session, so no warning is due.
     emitter.setMaxListeners(0);
     const view = makeView(provider, emitter, (stream) => this.vadStreams.push(stream));
+    viewTargets.set(view, provider);
     this.views.set(provider, { view, emitter });
     acquire(provider);
     return view;
@@ -94,6 +97,11 @@ export class ProviderScope {
     this.views.clear();
     for (const stream of this.vadStreams.splice(0)) releaseVadStream(stream);
   }
+}
+
+/** The shared provider object behind a session's view; any other value is returned as is. */
+export function providerBehind<T>(value: T): T {
+  return typeof value === 'object' && value !== null ? ((viewTargets.get(value) as T | undefined) ?? value) : value;
 }
 
 /** How many forwarding listeners openrtc holds on `provider` now (0 when no session uses it). */
