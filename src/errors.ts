@@ -12,7 +12,8 @@ export type RefusalReason =
   | 'circuit_open'
   | 'tenant_cap'
   | 'global_cap'
-  | 'config_error';
+  | 'config_error'
+  | 'store_unavailable';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'invalid_tenant',
@@ -22,6 +23,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'tenant_cap',
   'global_cap',
   'config_error',
+  'store_unavailable',
 ];
 
 export type OpenRtcErrorCode =

@@ -32,6 +32,8 @@ describe('public surface', () => {
       'OTHER_TENANT_LABEL',
       'OpenRtcError',
       'REFUSAL_REASONS',
+      'RedisBreakerStore',
+      'RedisReservationStore',
       'SNAPSHOT_SCHEMA_VERSION',
       'SPAN_ADMISSION',
       'SPAN_SESSION',
@@ -41,6 +43,7 @@ describe('public surface', () => {
       'attachPoolMetrics',
       'bindAgentsLogger',
       'createLogger',
+      'createRedisClient',
       'currentAgentName',
       'currentSessionId',
       'currentTenant',
@@ -73,6 +76,7 @@ describe('public surface', () => {
       'tenant_cap',
       'global_cap',
       'config_error',
+      'store_unavailable',
     ]);
   });
 });

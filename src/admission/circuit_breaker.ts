@@ -50,18 +50,30 @@ export class TenantCircuitBreaker {
     private readonly store: BreakerStore,
     private readonly clock: Clock,
     private readonly onTransition: (event: BreakerTransitionEvent) => void,
+    /** Where an outcome or returned probe the store could not take is reported (a session end cannot fail). */
+    private readonly onStoreError: (error: unknown, tenant: string) => void = () => undefined,
   ) {}
 
   async admit(tenant: string): Promise<AdmitVerdict> {
     return this.apply(tenant, (state, now) => admit(state, this.policy, now));
   }
 
+  /** Never rejects: a store that cannot take the update reports it to `onStoreError`. */
   async returnProbe(tenant: string): Promise<void> {
-    await this.apply(tenant, (state) => returnProbe(state));
+    try {
+      await this.apply(tenant, (state) => returnProbe(state));
+    } catch (error: unknown) {
+      this.onStoreError(error, tenant);
+    }
   }
 
+  /** Never rejects: an outcome the store cannot take is lost and reported to `onStoreError`. */
   async record(tenant: string, outcome: { failed: boolean; probe: boolean }): Promise<void> {
-    await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
+    try {
+      await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
+    } catch (error: unknown) {
+      this.onStoreError(error, tenant);
+    }
   }
 
   status(tenant: string): BreakerStatus {

@@ -4,7 +4,7 @@ import { AdmissionTicket, type TicketEnd, type TicketHost } from '../admission/a
 import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_policy.js';
 import { InMemoryBreakerStore } from '../admission/breaker_store.js';
 import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
-import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
+import { InMemoryReservationStore, type ReservationStore, type ReserveResult } from '../admission/reservation_store.js';
 import { OpenRtcError, REFUSAL_REASONS, type RefusalReason, errorMessage, invalidOption } from '../errors.js';
 import { type AgentClass, AgentRegistry, defaultAgentName } from '../routing/agent_registry.js';
 import { discoverAgents } from '../routing/discover.js';
@@ -47,6 +47,14 @@ export type AdmissionDecision =
       tenant: string | undefined;
       agent: string | undefined;
     };
+
+/** Why a store call during admission failed, without the store's own error text (it may name a host). */
+function storeFailure(store: 'breaker' | 'reservations', tenant: string, error: unknown): string {
+  const code = error instanceof OpenRtcError ? error.code : undefined;
+  return code === 'store_unavailable'
+    ? `the ${store} store is unavailable and its policy is to refuse calls (tenant "${tenant}")`
+    : `the ${store} store failed while deciding a call of tenant "${tenant}"`;
+}
 
 const DEFAULT_TTL_MS = 60_000;
 const DEFAULT_LOADER_TIMEOUT_MS = 5_000;
@@ -121,6 +129,9 @@ export class AgentPool {
           });
           this.events.emit('breakerTransition', event);
         },
+        (error, tenant) => process.emitWarning(
+          `openrtc: a session outcome of tenant "${tenant}" did not reach the breaker store: ${errorMessage(error)}`,
+        ),
       );
     }
     this.store = options.reservationStore ?? new InMemoryReservationStore();
@@ -241,7 +252,12 @@ export class AgentPool {
     if (this.breaker) {
       // Run inside the admission span so a transition it causes is recorded on it.
       const breaker = this.breaker;
-      const verdict = await context.with(trace.setSpan(context.active(), span), () => breaker.admit(tenant));
+      let verdict;
+      try {
+        verdict = await context.with(trace.setSpan(context.active(), span), () => breaker.admit(tenant));
+      } catch (error: unknown) {
+        return refuse('store_unavailable', storeFailure('breaker', tenant, error));
+      }
       if (!verdict.allowed) {
         const wait = Math.max(0, verdict.retryAt - this.clock.now());
         return refuse('circuit_open', wait > 0
@@ -252,12 +268,24 @@ export class AgentPool {
     }
 
     const tenantCap = this.capFor(tenant);
-    const reserved = await this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap });
+    let reserved: ReserveResult;
+    try {
+      reserved = await context.with(trace.setSpan(context.active(), span), () =>
+        this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap }));
+    } catch (error: unknown) {
+      reserved = { reserved: false, reason: 'store_unavailable' };
+      span.recordException(error instanceof Error ? error : new Error(errorMessage(error)));
+    }
     if (!reserved.reserved) {
       if (probe) await this.breaker?.returnProbe(tenant);
-      return reserved.reason === 'tenant_cap'
-        ? refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`)
-        : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
+      switch (reserved.reason) {
+        case 'tenant_cap':
+          return refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`);
+        case 'global_cap':
+          return refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
+        case 'store_unavailable':
+          return refuse('store_unavailable', 'the reservation store is unavailable and its policy is to refuse calls');
+      }
     }
 
     // A simultaneous request for the same job may have won the race to the slot.

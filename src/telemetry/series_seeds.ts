@@ -6,7 +6,7 @@ import { INVALID_TENANT_LABEL } from './tenant_labels.js';
 const OUTCOMES: readonly SessionOutcome[] = ['success', 'failed', 'cancelled'];
 // invalid_tenant only ever applies to the `~invalid` marker, never to a real tenant.
 const TENANT_REFUSALS: readonly RefusalReason[] = [
-  'draining', 'unknown_agent', 'circuit_open', 'tenant_cap', 'global_cap', 'config_error',
+  'draining', 'unknown_agent', 'circuit_open', 'tenant_cap', 'global_cap', 'config_error', 'store_unavailable',
 ];
 const FAILED_LOADS = ['error', 'timeout'] as const;
 
