@@ -13,6 +13,7 @@ export type RefusalReason =
   | 'tenant_cap'
   | 'global_cap'
   | 'config_error'
+  /** A reservation or breaker store failed during the decision (e.g. a shared store is unreachable). */
   | 'store_unavailable';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [

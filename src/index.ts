@@ -104,6 +104,17 @@ export {
   SPAN_SESSION,
 } from './telemetry/attributes.js';
 
+export { VoiceGatewayExporter } from './voicegateway/exporter.js';
+export type { UsageSource, VoiceGatewayAttachOptions, VoiceGatewayLogSink } from './voicegateway/exporter.js';
+export { MAX_ROWS_PER_REQUEST } from './voicegateway/options.js';
+export type { VoiceGatewayOptions } from './voicegateway/options.js';
+export type { ModelPrice, PriceTable } from './voicegateway/price_table.js';
+export type { Modality, VoiceGatewayRecord } from './voicegateway/record.js';
+export type { DropReason } from './voicegateway/delivery_metrics.js';
+export { ROW_TENANT_SQL, costByTenantSql, costRowsByTraceSql } from './voicegateway/cost_queries.js';
+export type { CostByTenantQueryOptions, CostRowsByTraceQueryOptions } from './voicegateway/cost_queries.js';
+export { isVirtualKey } from './voicegateway/virtual_key.js';
+
 export { OpenRtcError, REFUSAL_REASONS } from './errors.js';
 export type { OpenRtcErrorCode, RefusalReason } from './errors.js';
 export { systemClock } from './util/clock.js';

@@ -4,6 +4,7 @@ import {
   type AdmitVerdict,
   type BreakerState,
   type BreakerStateName,
+  type OutcomeReport,
   type Step,
   type TransitionReason,
   admit,
@@ -50,30 +51,19 @@ export class TenantCircuitBreaker {
     private readonly store: BreakerStore,
     private readonly clock: Clock,
     private readonly onTransition: (event: BreakerTransitionEvent) => void,
-    /** Where an outcome or returned probe the store could not take is reported (a session end cannot fail). */
-    private readonly onStoreError: (error: unknown, tenant: string) => void = () => undefined,
   ) {}
 
   async admit(tenant: string): Promise<AdmitVerdict> {
     return this.apply(tenant, (state, now) => admit(state, this.policy, now));
   }
 
-  /** Never rejects: a store that cannot take the update reports it to `onStoreError`. */
-  async returnProbe(tenant: string): Promise<void> {
-    try {
-      await this.apply(tenant, (state) => returnProbe(state));
-    } catch (error: unknown) {
-      this.onStoreError(error, tenant);
-    }
+  /** Gives back the slot of a probe of `episode` that never ran; a later episode keeps its own. */
+  async returnProbe(tenant: string, episode: number): Promise<void> {
+    await this.apply(tenant, (state) => returnProbe(state, episode));
   }
 
-  /** Never rejects: an outcome the store cannot take is lost and reported to `onStoreError`. */
-  async record(tenant: string, outcome: { failed: boolean; probe: boolean }): Promise<void> {
-    try {
-      await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
-    } catch (error: unknown) {
-      this.onStoreError(error, tenant);
-    }
+  async record(tenant: string, outcome: OutcomeReport): Promise<void> {
+    await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
   }
 
   status(tenant: string): BreakerStatus {

@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { context, trace } from '@opentelemetry/api';
 import { AdmissionTicket, type TicketEnd, type TicketHost } from '../admission/admission_ticket.js';
 import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_policy.js';
+import type { OutcomeReport } from '../admission/breaker_state.js';
 import { InMemoryBreakerStore } from '../admission/breaker_store.js';
 import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
-import { InMemoryReservationStore, type ReservationStore, type ReserveResult } from '../admission/reservation_store.js';
+import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
 import { OpenRtcError, REFUSAL_REASONS, type RefusalReason, errorMessage, invalidOption } from '../errors.js';
 import { type AgentClass, AgentRegistry, defaultAgentName } from '../routing/agent_registry.js';
 import { discoverAgents } from '../routing/discover.js';
@@ -22,6 +23,8 @@ import { type AgentPoolOptions, type SessionOptions, positiveMillis, validatePoo
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type SnapshotTotals, type TenantSnapshot } from './snapshot.js';
 import { TenantStats } from './tenant_stats.js';
 import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
+import { VoiceGatewayExporter } from '../voicegateway/exporter.js';
+import { voiceGatewayOptionsFromEnv } from '../voicegateway/options.js';
 import {
   ATTR_AGENT, ATTR_BREAKER_FROM, ATTR_BREAKER_REASON, ATTR_BREAKER_TO, ATTR_CAP, ATTR_DECISION, ATTR_JOB_ID,
   ATTR_PROBE, ATTR_REASON, ATTR_TENANT, EVENT_BREAKER_TRANSITION, EVENT_CAP_REFUSED, SPAN_ADMISSION, TRACER_NAME,
@@ -47,14 +50,6 @@ export type AdmissionDecision =
       tenant: string | undefined;
       agent: string | undefined;
     };
-
-/** Why a store call during admission failed, without the store's own error text (it may name a host). */
-function storeFailure(store: 'breaker' | 'reservations', tenant: string, error: unknown): string {
-  const code = error instanceof OpenRtcError ? error.code : undefined;
-  return code === 'store_unavailable'
-    ? `the ${store} store is unavailable and its policy is to refuse calls (tenant "${tenant}")`
-    : `the ${store} store failed while deciding a call of tenant "${tenant}"`;
-}
 
 const DEFAULT_TTL_MS = 60_000;
 const DEFAULT_LOADER_TIMEOUT_MS = 5_000;
@@ -90,6 +85,8 @@ export class AgentPool {
   private drainingSince: number | undefined;
   private readonly ticketHost: TicketHost;
   private worker: PoolWorker | undefined;
+  /** Sends cost rows to voicegateway while the pool's worker runs; undefined when off. */
+  readonly voiceGateway: VoiceGatewayExporter | undefined;
 
   constructor(options: AgentPoolOptions = {}) {
     validatePoolOptions(options);
@@ -129,15 +126,16 @@ export class AgentPool {
           });
           this.events.emit('breakerTransition', event);
         },
-        (error, tenant) => process.emitWarning(
-          `openrtc: a session outcome of tenant "${tenant}" did not reach the breaker store: ${errorMessage(error)}`,
-        ),
       );
     }
     this.store = options.reservationStore ?? new InMemoryReservationStore();
     this.assignmentTimeoutMs = positiveMillis('assignmentTimeoutMs', options.assignmentTimeoutMs, DEFAULT_ASSIGNMENT_TIMEOUT_MS);
     this.deploymentVersion = options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev';
     this.startedAt = this.clock.now();
+    const voiceGateway = options.voiceGateway === undefined ? voiceGatewayOptionsFromEnv() : options.voiceGateway;
+    this.voiceGateway = voiceGateway === false || voiceGateway === undefined
+      ? undefined
+      : voiceGateway instanceof VoiceGatewayExporter ? voiceGateway : new VoiceGatewayExporter(voiceGateway);
     this.ticketHost = {
       onStarted: (ticket) => this.onTicketStarted(ticket),
       onEnded: (ticket, end, detail) => this.onTicketEnded(ticket, end, detail),
@@ -248,7 +246,7 @@ export class AgentPool {
     // Draining may have begun while the loader ran.
     if (this.isDraining) return refuse('draining', 'the worker is draining and accepts no new calls');
 
-    let probe = false;
+    let probeEpisode: number | null = null;
     if (this.breaker) {
       // Run inside the admission span so a transition it causes is recorded on it.
       const breaker = this.breaker;
@@ -256,7 +254,7 @@ export class AgentPool {
       try {
         verdict = await context.with(trace.setSpan(context.active(), span), () => breaker.admit(tenant));
       } catch (error: unknown) {
-        return refuse('store_unavailable', storeFailure('breaker', tenant, error));
+        return refuse('store_unavailable', storeFailure('breaker store', error));
       }
       if (!verdict.allowed) {
         const wait = Math.max(0, verdict.retryAt - this.clock.now());
@@ -264,26 +262,31 @@ export class AgentPool {
           ? `circuit breaker for tenant "${tenant}" is open; probes resume in ${Math.ceil(wait / 1000)} s`
           : `circuit breaker for tenant "${tenant}" is half-open and its probe budget is in use`);
       }
-      probe = verdict.probe;
+      probeEpisode = verdict.probeEpisode;
     }
 
     const tenantCap = this.capFor(tenant);
-    let reserved: ReserveResult;
+    let reserved;
     try {
+      // Inside the admission span, so the store's own span (a shared store's) joins the call's trace.
       reserved = await context.with(trace.setSpan(context.active(), span), () =>
         this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap }));
     } catch (error: unknown) {
-      reserved = { reserved: false, reason: 'store_unavailable' };
-      span.recordException(error instanceof Error ? error : new Error(errorMessage(error)));
+      // The store may have taken the slot before it failed (a reply lost on the way back):
+      // releasing an id it does not hold changes nothing, so give back both to be sure.
+      await this.releaseLease(request.jobId);
+      await this.giveBackProbe(tenant, probeEpisode);
+      return refuse('store_unavailable', storeFailure('reservation store', error));
     }
     if (!reserved.reserved) {
-      if (probe) await this.breaker?.returnProbe(tenant);
+      await this.giveBackProbe(tenant, probeEpisode);
       switch (reserved.reason) {
         case 'tenant_cap':
           return refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`);
         case 'global_cap':
           return refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
         case 'store_unavailable':
+          // A shared store out of reach whose declared policy is to refuse (fail-closed).
           return refuse('store_unavailable', 'the reservation store is unavailable and its policy is to refuse calls');
       }
     }
@@ -291,16 +294,17 @@ export class AgentPool {
     // A simultaneous request for the same job may have won the race to the slot.
     const raced = this.tickets.get(request.jobId);
     if (raced) {
-      if (probe) await this.breaker?.returnProbe(tenant);
+      await this.giveBackProbe(tenant, probeEpisode);
       span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent });
       span.end();
       return { accepted: true, ticket: raced };
     }
 
+    const probe = probeEpisode !== null;
     span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent, [ATTR_PROBE]: probe });
     span.end();
     const ticket = new AdmissionTicket(
-      request.jobId, tenant, agent, agentClass, providers, probe, this.clock.now(), request.roomName, this.ticketHost,
+      request.jobId, tenant, agent, agentClass, providers, probeEpisode, this.clock.now(), request.roomName, this.ticketHost,
       trace.setSpan(context.active(), span),
     );
     this.tickets.set(request.jobId, ticket);
@@ -501,11 +505,11 @@ export class AgentPool {
 
   private async onTicketEnded(ticket: AdmissionTicket, end: TicketEnd, detail: string | undefined): Promise<void> {
     this.tickets.delete(ticket.jobId);
-    await this.store.release(ticket.jobId);
+    await this.releaseLease(ticket.jobId);
     const started = ticket.startedAt !== undefined;
     if (end === 'expired' || !started) {
       if (end === 'expired') this.totals.expired++;
-      if (ticket.probe) await this.breaker?.returnProbe(ticket.tenant);
+      await this.giveBackProbe(ticket.tenant, ticket.probeEpisode);
       if (end === 'expired') {
         this.events.emit('reservationExpired', {
           jobId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName, waitedMs: this.clock.now() - ticket.admittedAt,
@@ -518,17 +522,53 @@ export class AgentPool {
     if (outcome === 'success') { this.totals.succeeded++; stats.succeeded++; }
     if (outcome === 'failed') { this.totals.failed++; stats.failed++; }
     if (outcome === 'cancelled') { this.totals.cancelled++; stats.cancelled++; }
-    if (this.breaker) {
-      // Drains and terminations say nothing about the tenant's health.
-      if (outcome === 'cancelled') {
-        if (ticket.probe) await this.breaker.returnProbe(ticket.tenant);
-      } else {
-        await this.breaker.record(ticket.tenant, { failed: outcome === 'failed', probe: ticket.probe });
-      }
-    }
+    // Drains and terminations say nothing about the tenant's health.
+    if (outcome === 'cancelled') await this.giveBackProbe(ticket.tenant, ticket.probeEpisode);
+    else await this.recordOutcome(ticket.tenant, { failed: outcome === 'failed', probeEpisode: ticket.probeEpisode });
     this.events.emit('sessionEnded', {
       jobId: ticket.jobId, sessionId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName,
       outcome, durationMs: this.clock.now() - (ticket.startedAt ?? ticket.admittedAt), detail,
     });
   }
+
+  /**
+   * Frees a lease. A store that fails here must not stop the session's end from being
+   * counted and reported; the failure is reported as a process warning instead.
+   */
+  private async releaseLease(jobId: string): Promise<void> {
+    try {
+      await this.store.release(jobId);
+    } catch (error: unknown) {
+      process.emitWarning(`openrtc: ${storeFailure('reservation store', error)} while releasing the slot of job ${jobId}`);
+    }
+  }
+
+  /** Gives back the slot of a probe that never ran (no-op for an ordinary session). */
+  private async giveBackProbe(tenant: string, probeEpisode: number | null): Promise<void> {
+    if (!this.breaker || probeEpisode === null) return;
+    try {
+      await this.breaker.returnProbe(tenant, probeEpisode);
+    } catch (error: unknown) {
+      process.emitWarning(`openrtc: ${storeFailure('breaker store', error)} while returning a probe slot of tenant "${tenant}"`);
+    }
+  }
+
+  private async recordOutcome(tenant: string, outcome: OutcomeReport): Promise<void> {
+    if (!this.breaker) return;
+    try {
+      await this.breaker.record(tenant, outcome);
+    } catch (error: unknown) {
+      process.emitWarning(`openrtc: ${storeFailure('breaker store', error)} while recording an outcome of tenant "${tenant}"`);
+    }
+  }
+}
+
+/**
+ * Says which store failed without echoing what it threw: a store's error text may carry a
+ * connection string with a password. OpenRtcErrors are ours and safe to repeat.
+ */
+function storeFailure(store: string, error: unknown): string {
+  if (error instanceof OpenRtcError) return `the ${store} failed: ${error.rawMessage}`;
+  const kind = error instanceof Error ? error.name : typeof error;
+  return `the ${store} failed (${kind})`;
 }

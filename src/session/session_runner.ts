@@ -71,6 +71,8 @@ export class RunningSession {
   private settle!: (end: SessionEnd) => void;
   private readonly ended: Promise<SessionEnd>;
   private settled = false;
+  /** The call's trace id, when tracing is on: cost rows carry it so a trace finds its costs. */
+  private traceId: string | undefined;
 
   constructor(
     private readonly ticket: AdmissionTicket,
@@ -106,6 +108,7 @@ export class RunningSession {
       ticket.traceContext,
     );
     const spanContext = trace.setSpan(ticket.traceContext, span);
+    if (trace.isSpanContextValid(span.spanContext())) this.traceId = span.spanContext().traceId;
     const resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession } = {};
 
     const sessionContext = deps.sessionContext(ticket);
@@ -203,7 +206,11 @@ export class RunningSession {
       else this.end('success', `session closed: ${String(event.reason)}`);
     });
     session.on(voice.AgentSessionEventTypes.MetricsCollected, (event) => {
-      const usage = usageFromMetrics(ticket.tenant, ticket.agentName, event.metrics, provider);
+      const source = {
+        tenant: ticket.tenant, agent: ticket.agentName, jobId: ticket.jobId, roomName: ticket.roomName,
+        ...(this.traceId === undefined ? {} : { traceId: this.traceId }),
+      };
+      const usage = usageFromMetrics(source, event.metrics, provider);
       if (usage) deps.recordUsage(usage);
       for (const latency of latencyFromMetrics(ticket.tenant, ticket.agentName, event.metrics, provider)) deps.recordLatency(latency);
     });

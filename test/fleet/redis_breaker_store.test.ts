@@ -46,11 +46,11 @@ describe('RedisBreakerStore', () => {
     const clock = new ManualClock();
     const [a, b, c] = await fleetOf(3, clock);
     // Four failures, each seen by a different worker: only a shared window sees four.
-    await a!.record('acme', { failed: true, probe: false });
-    await b!.record('acme', { failed: true, probe: false });
-    await c!.record('acme', { failed: true, probe: false });
-    expect(await a!.admit('acme')).toEqual({ allowed: true, probe: false });
-    await b!.record('acme', { failed: true, probe: false });
+    await a!.record('acme', { failed: true, probeEpisode: null });
+    await b!.record('acme', { failed: true, probeEpisode: null });
+    await c!.record('acme', { failed: true, probeEpisode: null });
+    expect(await a!.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
+    await b!.record('acme', { failed: true, probeEpisode: null });
     for (const breaker of [a!, b!, c!]) expect((await breaker.admit('acme')).allowed).toBe(false);
     expect((await c!.admit('globex')).allowed).toBe(true);
     expect((await stores[0]!.tenants()).sort()).toEqual(['acme']);
@@ -60,20 +60,24 @@ describe('RedisBreakerStore', () => {
     keyPrefix = uniquePrefix('breaker-probes');
     const clock = new ManualClock();
     const fleet = await fleetOf(4, clock);
-    for (let i = 0; i < 4; i++) await fleet[i]!.record('acme', { failed: true, probe: false });
+    for (let i = 0; i < 4; i++) await fleet[i]!.record('acme', { failed: true, probeEpisode: null });
     clock.advance(POLICY.cooldownMs);
     const verdicts = await Promise.all(Array.from({ length: 200 }, (_, i) => fleet[i % 4]!.admit('acme')));
-    expect(verdicts.filter((v) => v.allowed)).toEqual([{ allowed: true, probe: true }, { allowed: true, probe: true }]);
+    const probes = verdicts.filter((v) => v.allowed);
+    expect(probes).toHaveLength(2);
+    const episode = probes[0]!.allowed ? probes[0]!.probeEpisode : null;
+    expect(episode).not.toBeNull();
+    expect(probes).toEqual([{ allowed: true, probeEpisode: episode }, { allowed: true, probeEpisode: episode }]);
     // Both probes succeed (reported by different workers): closed for everyone.
-    await fleet[1]!.record('acme', { failed: false, probe: true });
-    await fleet[3]!.record('acme', { failed: false, probe: true });
-    for (const breaker of fleet) expect(await breaker.admit('acme')).toEqual({ allowed: true, probe: false });
+    await fleet[1]!.record('acme', { failed: false, probeEpisode: episode });
+    await fleet[3]!.record('acme', { failed: false, probeEpisode: episode });
+    for (const breaker of fleet) expect(await breaker.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
   });
 
   it('writes nothing for a decision that changes nothing', async () => {
     keyPrefix = uniquePrefix('breaker-noop');
     const [a] = await fleetOf(1, new ManualClock());
-    expect(await a!.admit('acme')).toEqual({ allowed: true, probe: false });
+    expect(await a!.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
     expect(await admin.exists(`${keyPrefix}breaker:tenant:acme`)).toBe(0);
   });
 });
@@ -101,13 +105,13 @@ describe('RedisBreakerStore while Redis is unavailable', () => {
     const clock = new ManualClock();
     const breaker = new TenantCircuitBreaker(POLICY, store, clock, () => undefined);
     await redis.stop();
-    for (let i = 0; i < 4; i++) await breaker.record('acme', { failed: true, probe: false });
+    for (let i = 0; i < 4; i++) await breaker.record('acme', { failed: true, probeEpisode: null });
     expect(store.status().mode).toBe('fallback');
     expect((await breaker.admit('acme')).allowed).toBe(false);
     await redis.resume();
     await until(() => Promise.resolve(store.status().mode === 'shared'), 'the store to switch back');
     // The restarted Redis knows nothing of acme: the fleet's (closed) state applies.
-    expect(await breaker.admit('acme')).toEqual({ allowed: true, probe: false });
+    expect(await breaker.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
     expect(store.status().switches).toBe(2);
   });
 
@@ -124,6 +128,6 @@ describe('RedisBreakerStore while Redis is unavailable', () => {
     expect(store.status()).toMatchObject({ mode: 'refusing', policy: 'fail-closed' });
     await redis.resume();
     await until(() => Promise.resolve(store.status().mode === 'shared'), 'the store to switch back');
-    expect(await breaker.admit('acme')).toEqual({ allowed: true, probe: false });
+    expect(await breaker.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
   });
 });
