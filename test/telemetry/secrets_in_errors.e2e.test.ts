@@ -66,11 +66,11 @@ beforeAll(async () => {
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     stdout.push(String(chunk));
     return write(chunk, ...rest);
-  }) as typeof process.stdout.write;
+  });
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     stdout.push(String(chunk));
     return writeErr(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  });
   restoreStdout = () => {
     process.stdout.write = write;
     process.stderr.write = writeErr;
