@@ -127,7 +127,8 @@ export function resolveWorkerConnectionOptions(options: WorkerConnectionOptions)
   if (typeof handler !== 'object' || handler === null || handlerMethods.some((m) => typeof handler[m] !== 'function')) {
     throw invalidOption('handler', `must be a JobHandler with ${handlerMethods.join(', ')}`, handler);
   }
-  if (handler.release !== undefined && typeof handler.release !== 'function') throw invalidOption('handler.release', 'must be a function', handler.release);
+  const release: unknown = (handler as { release?: unknown }).release;
+  if (release !== undefined && typeof release !== 'function') throw invalidOption('handler.release', 'must be a function', release);
   if (options.onDiagnostic !== undefined && typeof options.onDiagnostic !== 'function') {
     throw invalidOption('onDiagnostic', 'must be a function', options.onDiagnostic);
   }
