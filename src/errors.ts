@@ -12,7 +12,9 @@ export type RefusalReason =
   | 'circuit_open'
   | 'tenant_cap'
   | 'global_cap'
-  | 'config_error';
+  | 'config_error'
+  /** The decision was not ready within the worker's answer deadline; "unavailable" went out instead. */
+  | 'answer_timeout';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'invalid_tenant',
@@ -22,6 +24,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'tenant_cap',
   'global_cap',
   'config_error',
+  'answer_timeout',
 ];
 
 export type OpenRtcErrorCode =

@@ -73,6 +73,7 @@ describe('public surface', () => {
       'tenant_cap',
       'global_cap',
       'config_error',
+      'answer_timeout',
     ]);
   });
 });
