@@ -13,6 +13,8 @@ export type RefusalReason =
   | 'tenant_cap'
   | 'global_cap'
   | 'config_error'
+  /** A reservation or breaker store failed during the decision (e.g. a shared store is unreachable). */
+  | 'store_unavailable'
   /** The decision was not ready within the worker's answer deadline; "unavailable" went out instead. */
   | 'answer_timeout';
 
@@ -24,6 +26,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'tenant_cap',
   'global_cap',
   'config_error',
+  'store_unavailable',
   'answer_timeout',
 ];
 

@@ -8,9 +8,13 @@ export { SNAPSHOT_SCHEMA_VERSION } from './pool/snapshot.js';
 export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './pool/snapshot.js';
 export type {
   AdmissionEvent,
+  LatencyEvent,
+  LatencyStage,
   PoolEventMap,
   PoolEventName,
   PoolListener,
+  ProviderComponent,
+  ProviderErrorEvent,
   ReservationExpiredEvent,
   SessionEndedEvent,
   SessionOutcome,
@@ -22,7 +26,7 @@ export { AdmissionTicket } from './admission/admission_ticket.js';
 export type { TicketEnd, TicketState } from './admission/admission_ticket.js';
 export { DEFAULT_BREAKER_POLICY } from './admission/breaker_policy.js';
 export type { BreakerPolicy } from './admission/breaker_policy.js';
-export type { BreakerState, BreakerStateName, TransitionReason } from './admission/breaker_state.js';
+export type { BreakerState, BreakerStateName, OutcomeSample, Step, Transition, TransitionReason } from './admission/breaker_state.js';
 export { InMemoryBreakerStore } from './admission/breaker_store.js';
 export type { BreakerStore } from './admission/breaker_store.js';
 export type { BreakerStatus, BreakerTransitionEvent } from './admission/circuit_breaker.js';
@@ -83,6 +87,17 @@ export {
   SPAN_ADMISSION,
   SPAN_SESSION,
 } from './telemetry/attributes.js';
+
+export { VoiceGatewayExporter } from './voicegateway/exporter.js';
+export type { UsageSource, VoiceGatewayAttachOptions, VoiceGatewayLogSink } from './voicegateway/exporter.js';
+export { MAX_ROWS_PER_REQUEST } from './voicegateway/options.js';
+export type { VoiceGatewayOptions } from './voicegateway/options.js';
+export type { ModelPrice, PriceTable } from './voicegateway/price_table.js';
+export type { Modality, VoiceGatewayRecord } from './voicegateway/record.js';
+export type { DropReason } from './voicegateway/delivery_metrics.js';
+export { ROW_TENANT_SQL, costByTenantSql, costRowsByTraceSql } from './voicegateway/cost_queries.js';
+export type { CostByTenantQueryOptions, CostRowsByTraceQueryOptions } from './voicegateway/cost_queries.js';
+export { isVirtualKey } from './voicegateway/virtual_key.js';
 
 export { OpenRtcError, REFUSAL_REASONS } from './errors.js';
 export type { OpenRtcErrorCode, RefusalReason } from './errors.js';

@@ -2,10 +2,13 @@ import type { Clock } from '../util/clock.js';
 import type { BreakerPolicy } from './breaker_policy.js';
 import {
   type AdmitVerdict,
+  type BreakerState,
   type BreakerStateName,
+  type OutcomeReport,
   type Step,
   type TransitionReason,
   admit,
+  closed,
   currentState,
   recordOutcome,
   returnProbe,
@@ -32,8 +35,17 @@ export interface BreakerStatus {
   trips: number;
 }
 
-/** One breaker per tenant over a shared store; a tenant's state never touches another's. */
+/**
+ * One breaker per tenant over a store; a tenant's state never touches another's.
+ * Decisions always go through the store's atomic `update`. The status the snapshot shows
+ * is this worker's view: the state the store returned from this worker's latest update
+ * of that tenant, so reading it stays synchronous and cheap. With the in-memory store
+ * that is the stored state exactly; with a shared store it is as fresh as this worker's
+ * last call of that tenant.
+ */
 export class TenantCircuitBreaker {
+  private readonly seen = new Map<string, BreakerState>();
+
   constructor(
     private readonly policy: BreakerPolicy,
     private readonly store: BreakerStore,
@@ -45,17 +57,18 @@ export class TenantCircuitBreaker {
     return this.apply(tenant, (state, now) => admit(state, this.policy, now));
   }
 
-  async returnProbe(tenant: string): Promise<void> {
-    await this.apply(tenant, (state) => returnProbe(state));
+  /** Gives back the slot of a probe of `episode` that never ran; a later episode keeps its own. */
+  async returnProbe(tenant: string, episode: number): Promise<void> {
+    await this.apply(tenant, (state) => returnProbe(state, episode));
   }
 
-  async record(tenant: string, outcome: { failed: boolean; probe: boolean }): Promise<void> {
+  async record(tenant: string, outcome: OutcomeReport): Promise<void> {
     await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
   }
 
   status(tenant: string): BreakerStatus {
     const now = this.clock.now();
-    const state = currentState(this.store.read(tenant), now);
+    const state = currentState(this.seen.get(tenant) ?? closed(), now);
     switch (state.name) {
       case 'closed': {
         const live = state.samples.filter((s) => s.at > now - this.policy.windowMs);
@@ -68,13 +81,15 @@ export class TenantCircuitBreaker {
     }
   }
 
+  /** Tenants this worker has a breaker state for. */
   tenants(): string[] {
-    return this.store.tenants();
+    return [...this.seen.keys()];
   }
 
-  private async apply<T>(tenant: string, step: (state: Parameters<typeof currentState>[0], now: number) => Step<T>): Promise<T> {
+  private async apply<T>(tenant: string, step: (state: BreakerState, now: number) => Step<T>): Promise<T> {
     const now = this.clock.now();
     const applied = await this.store.update(tenant, (state) => step(state, now));
+    this.seen.set(tenant, applied.next);
     for (const transition of applied.transitions) {
       try {
         this.onTransition({ tenant, ...transition, at: now });

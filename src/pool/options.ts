@@ -9,6 +9,8 @@ import type { DefaultProviders } from '../tenancy/providers.js';
 import type { TenantConfigSource } from '../tenancy/tenant_config.js';
 import { tenantIdProblem } from '../tenancy/tenant_id.js';
 import type { Clock } from '../util/clock.js';
+import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
+import type { VoiceGatewayOptions } from '../voicegateway/options.js';
 
 /** Options of AgentSession that the pool passes through to every session it builds. */
 export type SessionOptions = Omit<
@@ -51,13 +53,19 @@ export interface AgentPoolOptions extends DefaultProviders {
   reservationStore?: ReservationStore;
   /** Where breaker state lives. Default: in this process. */
   breakerStore?: BreakerStore;
+  /**
+   * Send one cost row per provider request to voicegateway: exporter options, an exporter,
+   * or false for none. Default: on when OPENRTC_VOICEGATEWAY_URL is set (fallback key from
+   * OPENRTC_VOICEGATEWAY_KEY). Tenants' own keys come from `voiceGatewayKey` in their config.
+   */
+  voiceGateway?: VoiceGatewayOptions | VoiceGatewayExporter | false;
 }
 
 const KNOWN_OPTIONS = new Set<string>([
   'agent', 'agents', 'router', 'tenantConfig', 'tenantConfigTtlMs', 'tenantConfigTimeoutMs',
   'maxSessionsPerTenant', 'defaultMaxSessionsPerTenant', 'maxConcurrentSessions',
   'enableTenantCircuitBreaker', 'circuitBreaker', 'assignmentTimeoutMs', 'sessionOptions',
-  'deploymentVersion', 'clock', 'reservationStore', 'breakerStore', 'stt', 'llm', 'tts', 'vad',
+  'deploymentVersion', 'clock', 'reservationStore', 'breakerStore', 'stt', 'llm', 'tts', 'vad', 'voiceGateway',
 ]);
 
 export function positiveInteger(option: string, value: unknown): number | undefined {

@@ -9,7 +9,7 @@ export const PARTICIPANT_ATTR_AGENT = 'openrtc.agent';
 
 export interface PoolJobHandlerOptions {
   pool: AgentPool;
-  runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage'>;
+  runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage' | 'recordLatency' | 'recordProviderError'>;
   loadMonitor: LoadMonitor;
   maxSessions: number | undefined;
   /** LiveKit's target load: the reported load reaches it exactly when the worker is full. */
@@ -63,6 +63,8 @@ export class PoolJobHandler implements JobHandler {
       sessionContext: (t) => pool.sessionContext(t),
       recordUsage: (event) => pool.recordUsage(event),
       reportOutcome: (jobId, end) => this.options.onSessionEnded?.(jobId, end),
+      recordLatency: (event) => pool.recordLatency(event),
+      recordProviderError: (event) => pool.recordProviderError(event),
     });
     this.sessions.set(ticket.jobId, session);
     void session.done.then(() => this.sessions.delete(ticket.jobId));

@@ -37,11 +37,11 @@ class CountingStore implements ReservationStore {
     return released;
   }
 
-  countsByTenant(): Record<string, number> {
+  countsByTenant(): Promise<Record<string, number>> {
     return this.inner.countsByTenant();
   }
 
-  total(): number {
+  total(): Promise<number> {
     return this.inner.total();
   }
 }
@@ -108,8 +108,8 @@ async function runScenario(limits: Limits, commands: Command[]): Promise<void> {
     return { jobId: id, roomName: `room-${id}`, jobMetadata: JSON.stringify({ tenant }) };
   };
 
-  const checkCaps = () => {
-    const counts = store.countsByTenant();
+  const checkCaps = async () => {
+    const counts = await store.countsByTenant();
     const snapshot = pool.runtimeSnapshot();
     for (const tenant of TENANTS) {
       const held = counts[tenant] ?? 0;
@@ -120,19 +120,19 @@ async function runScenario(limits: Limits, commands: Command[]): Promise<void> {
       expect(snapshot.sessionsByTenant[tenant] ?? 0).toBe(seen?.active ?? 0);
     }
     if (limits.globalCap !== undefined) {
-      expect(store.total(), 'the worker holds more than the global cap').toBeLessThanOrEqual(limits.globalCap);
+      expect(await store.total(), 'the worker holds more than the global cap').toBeLessThanOrEqual(limits.globalCap);
     }
-    expect(snapshot.activeSessions + snapshot.reservedSessions).toBe(store.total());
-    expect(pool.liveTickets().length).toBe(store.total());
+    expect(snapshot.activeSessions + snapshot.reservedSessions).toBe(await store.total());
+    expect(pool.liveTickets().length).toBe(await store.total());
   };
 
   /** Every refusal for a cap must be one the store's counts justify (nothing released mid-burst). */
-  const checkRefusal = (decision: AdmissionDecision) => {
+  const checkRefusal = async (decision: AdmissionDecision) => {
     if (decision.accepted) return;
     refusals++;
     const tenant = decision.tenant ?? '';
-    if (decision.reason === 'tenant_cap') expect(store.countsByTenant()[tenant] ?? 0).toBe(capOf(tenant));
-    else if (decision.reason === 'global_cap') expect(store.total()).toBe(limits.globalCap);
+    if (decision.reason === 'tenant_cap') expect((await store.countsByTenant())[tenant] ?? 0).toBe(capOf(tenant));
+    else if (decision.reason === 'global_cap') expect(await store.total()).toBe(limits.globalCap);
     else throw new Error(`unexpected refusal ${decision.reason}: ${decision.message}`);
   };
 
@@ -141,12 +141,12 @@ async function runScenario(limits: Limits, commands: Command[]): Promise<void> {
       case 'admit': {
         const cap = capOf(command.tenant);
         const room =
-          (cap === undefined || (store.countsByTenant()[command.tenant] ?? 0) < cap) &&
-          (limits.globalCap === undefined || store.total() < limits.globalCap);
+          (cap === undefined || ((await store.countsByTenant())[command.tenant] ?? 0) < cap) &&
+          (limits.globalCap === undefined || (await store.total()) < limits.globalCap);
         const decision = await pool.admit(request(command.tenant));
         expect(decision.accepted, 'a call with room under both caps must be accepted, and only then').toBe(room);
         if (decision.accepted) everAccepted.push(decision.ticket);
-        checkRefusal(decision);
+        await checkRefusal(decision);
         break;
       }
       case 'burst': {
@@ -154,7 +154,7 @@ async function runScenario(limits: Limits, commands: Command[]): Promise<void> {
         const decisions = await Promise.all(pending);
         for (const decision of decisions) {
           if (decision.accepted) everAccepted.push(decision.ticket);
-          checkRefusal(decision);
+          await checkRefusal(decision);
         }
         break;
       }
@@ -183,17 +183,17 @@ async function runScenario(limits: Limits, commands: Command[]): Promise<void> {
         break;
     }
     await flush();
-    checkCaps();
+    await checkCaps();
   }
 
   // Wind down: end what runs, let the rest expire.
   for (const ticket of pool.liveTickets().filter((t) => t.state === 'running')) await ticket.finish('success');
   clock.advance(ASSIGNMENT_TIMEOUT_MS);
   await flush();
-  checkCaps();
+  await checkCaps();
 
-  expect(store.total()).toBe(0);
-  expect(store.countsByTenant()).toEqual({});
+  expect(await store.total()).toBe(0);
+  expect(await store.countsByTenant()).toEqual({});
   expect(pool.liveTickets()).toEqual([]);
   expect(clock.pendingTimers, 'an assignment timer outlived its ticket').toBe(0);
   expect([...store.reservedIds].sort()).toEqual(everAccepted.map((t) => t.jobId).sort());
@@ -245,7 +245,7 @@ describe('session caps under random interleavings', () => {
     const acceptedBy = (tenant: string) => decisions.filter((d) => d.accepted && d.ticket.tenant === tenant).length;
     expect(acceptedBy('acme')).toBe(3);
     expect(acceptedBy('globex')).toBe(3);
-    expect(store.total()).toBe(6);
+    expect(await store.total()).toBe(6);
     const reasons = decisions.flatMap((d) => (d.accepted ? [] : [d.reason]));
     expect(reasons).toHaveLength(34);
     expect(new Set(reasons)).toEqual(new Set(['tenant_cap', 'global_cap']));
@@ -274,12 +274,12 @@ describe('a repeated availability request for the same job', () => {
     // The first answer's assignment timer must not free the running session's slot.
     clock.advance(ASSIGNMENT_TIMEOUT_MS * 2);
     await flush();
-    expect(store.countsByTenant()).toEqual({ acme: 1 });
+    expect(await store.countsByTenant()).toEqual({ acme: 1 });
     expect(pool.liveTickets()).toEqual([first.ticket]);
     expect((await pool.admit({ ...request, jobId: 'job-2' })).accepted).toBe(false);
     await first.ticket.finish('success');
     expect(store.releaseCalls.get('job-1')).toBe(1);
-    expect(store.total()).toBe(0);
+    expect(await store.total()).toBe(0);
     expect(pool.runtimeSnapshot().totals.admitted).toBe(1);
   });
 
@@ -293,6 +293,6 @@ describe('a repeated availability request for the same job', () => {
     expect(pool.liveTickets()).toHaveLength(1);
     await pool.liveTickets()[0]?.finish('cancelled');
     expect(store.releaseCalls.get('job-1')).toBe(1);
-    expect(store.total()).toBe(0);
+    expect(await store.total()).toBe(0);
   });
 });
