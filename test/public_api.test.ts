@@ -34,6 +34,8 @@ describe('public surface', () => {
       'OpenRtcError',
       'REFUSAL_REASONS',
       'ROW_TENANT_SQL',
+      'RedisBreakerStore',
+      'RedisReservationStore',
       'SNAPSHOT_SCHEMA_VERSION',
       'SPAN_ADMISSION',
       'SPAN_SESSION',
@@ -46,6 +48,7 @@ describe('public surface', () => {
       'costByTenantSql',
       'costRowsByTraceSql',
       'createLogger',
+      'createRedisClient',
       'currentAgentName',
       'currentSessionId',
       'currentTenant',
@@ -68,6 +71,7 @@ describe('public surface', () => {
       'PostgresRequestsTable',
       'REQUEST_COLUMNS',
       'ScriptedLLM',
+      'ScriptedSTT',
       'SimulatedRoomTransport',
       'VoiceGatewayCollector',
       'validateIngestRow',
@@ -84,6 +88,7 @@ describe('public surface', () => {
       'global_cap',
       'config_error',
       'store_unavailable',
+      'answer_timeout',
     ]);
   });
 });
