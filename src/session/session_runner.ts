@@ -12,7 +12,7 @@ import { runWithSessionContext, type SessionContext } from './session_context.js
 import type { CallConnection, RoomTransport } from './room_transport.js';
 import { createRoomStub } from './room_stub.js';
 import { latencyFromMetrics, providerErrorFromEvent, turnLatencyFromItem } from './turn_metrics.js';
-import { usageFromMetrics } from './usage.js';
+import { isStreamAdapterSummary, usageFromMetrics } from './usage.js';
 import type { InProcessInferenceExecutor } from './inprocess_inference.js';
 
 export interface SessionTimeouts {
@@ -210,7 +210,7 @@ export class RunningSession {
         tenant: ticket.tenant, agent: ticket.agentName, jobId: ticket.jobId, roomName: ticket.roomName,
         ...(this.traceId === undefined ? {} : { traceId: this.traceId }),
       };
-      const usage = usageFromMetrics(source, event.metrics, provider);
+      const usage = isStreamAdapterSummary(event.metrics, ttsStreams(session)) ? undefined : usageFromMetrics(source, event.metrics, provider);
       if (usage) deps.recordUsage(usage);
       for (const latency of latencyFromMetrics(ticket.tenant, ticket.agentName, event.metrics, provider)) deps.recordLatency(latency);
     });
@@ -273,6 +273,17 @@ function providerOf(session: voice.AgentSession, kind: 'llm' | 'stt' | 'tts'): {
     provider: typeof provider?.provider === 'string' ? provider.provider : typeof provider?.label === 'string' ? provider.label : 'unknown',
     model: typeof provider?.model === 'string' ? provider.model : 'unknown',
   };
+}
+
+/** Whether the TTS this session speaks with streams by itself (agents-js wraps one that does not). */
+function ttsStreams(session: voice.AgentSession): boolean {
+  let tts: unknown = session.tts;
+  try {
+    tts = session.currentAgent.tts ?? session.tts;
+  } catch {
+    // No agent runs (the session is closing): the session's own TTS is the one in use.
+  }
+  return (tts as { capabilities?: { streaming?: unknown } } | undefined)?.capabilities?.streaming !== false;
 }
 
 /** agents-js wraps provider errors in typed events; the message is on the inner error. */

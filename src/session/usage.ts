@@ -66,3 +66,14 @@ export function usageFromMetrics(
       return undefined;
   }
 }
+
+/**
+ * agents-js speaks through a TTS that cannot stream by wrapping it in a StreamAdapter: the
+ * adapter synthesizes each sentence with the TTS (one request each, reported as
+ * `streamed: false`) and then reports the whole segment again as `streamed: true` on the
+ * same TTS object, with the first sentence's request id. That second report is a summary,
+ * not a request: counting it would bill every character twice.
+ */
+export function isStreamAdapterSummary(collected: metrics.AgentMetrics, ttsStreams: boolean): boolean {
+  return collected.type === 'tts_metrics' && collected.streamed && !ttsStreams;
+}
