@@ -83,6 +83,7 @@ describe('public surface', () => {
       'tenant_cap',
       'global_cap',
       'config_error',
+      'store_unavailable',
     ]);
   });
 });

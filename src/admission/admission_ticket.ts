@@ -33,14 +33,19 @@ export class AdmissionTicket {
     readonly agentClass: AgentClass,
     /** The tenant's own providers, or null when it uses the defaults. */
     readonly tenantProviders: TenantProviders | null,
-    /** Admitted as a half-open breaker probe. */
-    readonly probe: boolean,
+    /** The breaker's half-open period this call was admitted into as a probe; null if not a probe. */
+    readonly probeEpisode: number | null,
     readonly admittedAt: number,
     readonly roomName: string,
     private readonly host: TicketHost,
     /** The trace context of the call's admission span, so the session span joins its trace. */
     readonly traceContext: Context,
   ) {}
+
+  /** Admitted as a half-open breaker probe. */
+  get probe(): boolean {
+    return this.probeEpisode !== null;
+  }
 
   get state(): TicketState {
     return this.currentState;

@@ -19,6 +19,9 @@
  * - **Leases may expire.** A shared store may give each lease a time to live and renew the
  *   leases it granted until they are released, so the slots of a crashed worker return.
  *   The in-memory store lives and dies with its process and needs no expiry.
+ * - **Rejecting is safe.** When `tryReserve` rejects, the pool refuses the call with
+ *   `store_unavailable` and releases the lease id in case the slot was taken before the
+ *   failure; a rejected `release` is reported as a process warning.
  */
 export interface ReserveRequest {
   /** The lease id: unique per call (the LiveKit job id). */

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { context, trace } from '@opentelemetry/api';
 import { AdmissionTicket, type TicketEnd, type TicketHost } from '../admission/admission_ticket.js';
 import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_policy.js';
+import type { OutcomeReport } from '../admission/breaker_state.js';
 import { InMemoryBreakerStore } from '../admission/breaker_store.js';
 import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
 import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
@@ -245,24 +246,38 @@ export class AgentPool {
     // Draining may have begun while the loader ran.
     if (this.isDraining) return refuse('draining', 'the worker is draining and accepts no new calls');
 
-    let probe = false;
+    let probeEpisode: number | null = null;
     if (this.breaker) {
       // Run inside the admission span so a transition it causes is recorded on it.
       const breaker = this.breaker;
-      const verdict = await context.with(trace.setSpan(context.active(), span), () => breaker.admit(tenant));
+      let verdict;
+      try {
+        verdict = await context.with(trace.setSpan(context.active(), span), () => breaker.admit(tenant));
+      } catch (error: unknown) {
+        return refuse('store_unavailable', storeFailure('breaker store', error));
+      }
       if (!verdict.allowed) {
         const wait = Math.max(0, verdict.retryAt - this.clock.now());
         return refuse('circuit_open', wait > 0
           ? `circuit breaker for tenant "${tenant}" is open; probes resume in ${Math.ceil(wait / 1000)} s`
           : `circuit breaker for tenant "${tenant}" is half-open and its probe budget is in use`);
       }
-      probe = verdict.probe;
+      probeEpisode = verdict.probeEpisode;
     }
 
     const tenantCap = this.capFor(tenant);
-    const reserved = await this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap });
+    let reserved;
+    try {
+      reserved = await this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap });
+    } catch (error: unknown) {
+      // The store may have taken the slot before it failed (a reply lost on the way back):
+      // releasing an id it does not hold changes nothing, so give back both to be sure.
+      await this.releaseLease(request.jobId);
+      await this.giveBackProbe(tenant, probeEpisode);
+      return refuse('store_unavailable', storeFailure('reservation store', error));
+    }
     if (!reserved.reserved) {
-      if (probe) await this.breaker?.returnProbe(tenant);
+      await this.giveBackProbe(tenant, probeEpisode);
       return reserved.reason === 'tenant_cap'
         ? refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`)
         : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
@@ -271,16 +286,17 @@ export class AgentPool {
     // A simultaneous request for the same job may have won the race to the slot.
     const raced = this.tickets.get(request.jobId);
     if (raced) {
-      if (probe) await this.breaker?.returnProbe(tenant);
+      await this.giveBackProbe(tenant, probeEpisode);
       span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent });
       span.end();
       return { accepted: true, ticket: raced };
     }
 
+    const probe = probeEpisode !== null;
     span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: tenant, [ATTR_AGENT]: agent, [ATTR_PROBE]: probe });
     span.end();
     const ticket = new AdmissionTicket(
-      request.jobId, tenant, agent, agentClass, providers, probe, this.clock.now(), request.roomName, this.ticketHost,
+      request.jobId, tenant, agent, agentClass, providers, probeEpisode, this.clock.now(), request.roomName, this.ticketHost,
       trace.setSpan(context.active(), span),
     );
     this.tickets.set(request.jobId, ticket);
@@ -481,11 +497,11 @@ export class AgentPool {
 
   private async onTicketEnded(ticket: AdmissionTicket, end: TicketEnd, detail: string | undefined): Promise<void> {
     this.tickets.delete(ticket.jobId);
-    await this.store.release(ticket.jobId);
+    await this.releaseLease(ticket.jobId);
     const started = ticket.startedAt !== undefined;
     if (end === 'expired' || !started) {
       if (end === 'expired') this.totals.expired++;
-      if (ticket.probe) await this.breaker?.returnProbe(ticket.tenant);
+      await this.giveBackProbe(ticket.tenant, ticket.probeEpisode);
       if (end === 'expired') {
         this.events.emit('reservationExpired', {
           jobId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName, waitedMs: this.clock.now() - ticket.admittedAt,
@@ -498,17 +514,53 @@ export class AgentPool {
     if (outcome === 'success') { this.totals.succeeded++; stats.succeeded++; }
     if (outcome === 'failed') { this.totals.failed++; stats.failed++; }
     if (outcome === 'cancelled') { this.totals.cancelled++; stats.cancelled++; }
-    if (this.breaker) {
-      // Drains and terminations say nothing about the tenant's health.
-      if (outcome === 'cancelled') {
-        if (ticket.probe) await this.breaker.returnProbe(ticket.tenant);
-      } else {
-        await this.breaker.record(ticket.tenant, { failed: outcome === 'failed', probe: ticket.probe });
-      }
-    }
+    // Drains and terminations say nothing about the tenant's health.
+    if (outcome === 'cancelled') await this.giveBackProbe(ticket.tenant, ticket.probeEpisode);
+    else await this.recordOutcome(ticket.tenant, { failed: outcome === 'failed', probeEpisode: ticket.probeEpisode });
     this.events.emit('sessionEnded', {
       jobId: ticket.jobId, sessionId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName,
       outcome, durationMs: this.clock.now() - (ticket.startedAt ?? ticket.admittedAt), detail,
     });
   }
+
+  /**
+   * Frees a lease. A store that fails here must not stop the session's end from being
+   * counted and reported; the failure is reported as a process warning instead.
+   */
+  private async releaseLease(jobId: string): Promise<void> {
+    try {
+      await this.store.release(jobId);
+    } catch (error: unknown) {
+      process.emitWarning(`openrtc: ${storeFailure('reservation store', error)} while releasing the slot of job ${jobId}`);
+    }
+  }
+
+  /** Gives back the slot of a probe that never ran (no-op for an ordinary session). */
+  private async giveBackProbe(tenant: string, probeEpisode: number | null): Promise<void> {
+    if (!this.breaker || probeEpisode === null) return;
+    try {
+      await this.breaker.returnProbe(tenant, probeEpisode);
+    } catch (error: unknown) {
+      process.emitWarning(`openrtc: ${storeFailure('breaker store', error)} while returning a probe slot of tenant "${tenant}"`);
+    }
+  }
+
+  private async recordOutcome(tenant: string, outcome: OutcomeReport): Promise<void> {
+    if (!this.breaker) return;
+    try {
+      await this.breaker.record(tenant, outcome);
+    } catch (error: unknown) {
+      process.emitWarning(`openrtc: ${storeFailure('breaker store', error)} while recording an outcome of tenant "${tenant}"`);
+    }
+  }
+}
+
+/**
+ * Says which store failed without echoing what it threw: a store's error text may carry a
+ * connection string with a password. OpenRtcErrors are ours and safe to repeat.
+ */
+function storeFailure(store: string, error: unknown): string {
+  if (error instanceof OpenRtcError) return `the ${store} failed: ${error.rawMessage}`;
+  const kind = error instanceof Error ? error.name : typeof error;
+  return `the ${store} failed (${kind})`;
 }
