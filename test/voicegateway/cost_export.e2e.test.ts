@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
@@ -209,6 +210,50 @@ describe('voicegateway cost rows of real calls', () => {
 
 describe('the Grafana queries over the rows', () => {
   const range = () => ({ fromMs: startedAt - 60_000, toMs: Date.now() + 60_000 });
+
+  /** The SQL of a panel of the committed tenant dashboard, exactly as Grafana would get it. */
+  function panelSql(title: string): string {
+    const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/openrtc-tenant.json', import.meta.url), 'utf8')) as {
+      panels: { title?: string; targets?: { rawSql?: string }[] }[];
+    };
+    const sql = dashboard.panels.find((p) => p.title === title)?.targets?.[0]?.rawSql;
+    if (sql === undefined) throw new Error(`no SQL panel "${title}" in the tenant dashboard`);
+    return sql;
+  }
+
+  /** Runs SQL that names the bare `requests` table, as the panels do, against this run's schema. */
+  async function asDashboard<T extends object>(sql: string): Promise<T[]> {
+    const client = await c.db.connect();
+    try {
+      await client.query(`SET search_path TO ${c.table.table.split('.')[0]!}`);
+      return (await client.query<T>(sql)).rows;
+    } finally {
+      await client.query('RESET search_path');
+      client.release();
+    }
+  }
+
+  it('the committed "Cost by tenant" panel returns each tenant\'s cost as the sum of its rows, for the chosen tenants or All', async () => {
+    const sql = panelSql('Cost by tenant');
+    const all = await asDashboard<{ tenant: string; cost_usd: number; requests: string }>(expandGrafanaSql(sql, { ...range(), allValues: { tenant: '.+' } }));
+    expect(all.map((r) => r.tenant).sort()).toEqual(['acme', 'globex', 'initech']);
+    for (const row of all) {
+      expect(row.cost_usd, row.tenant).toBeCloseTo(rowsOf(row.tenant).reduce((n, r) => n + (r.cost_usd ?? 0), 0), 12);
+      expect(Number(row.requests)).toBe(rowsOf(row.tenant).length);
+    }
+    const one = await asDashboard<{ tenant: string }>(expandGrafanaSql(sql, { ...range(), variables: { tenant: 'initech' } }));
+    expect(one.map((r) => r.tenant)).toEqual(['initech']);
+  });
+
+  it('the committed "Cost rows of a trace" panel lists exactly the call\'s rows', async () => {
+    const { call } = calls.find((x) => x.tenant === 'acme')!;
+    const traceId = spanOfJob(spans, SPAN_SESSION, call.jobId).spanContext().traceId;
+    const result = await asDashboard<{ id: string }>(expandGrafanaSql(panelSql('Cost rows of a trace'), { ...range(), variables: { trace_id: traceId } }));
+    const expected = rows.filter((r) => metadataOf(r).job_id === call.jobId).map((r) => r.id).sort();
+    expect(result.map((r) => r.id).sort()).toEqual(expected);
+    // LLM and TTS rows of that one call.
+    expect(new Set(rows.filter((r) => expected.includes(r.id)).map((r) => r.modality))).toEqual(new Set(['llm', 'tts']));
+  });
 
   it('"Cost by tenant" returns each tenant\'s cost equal to the sum of its rows', async () => {
     const sql = expandGrafanaSql(costByTenantSql({ table: c.table.table }), range());
