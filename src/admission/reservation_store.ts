@@ -33,7 +33,11 @@ export interface ReserveRequest {
   globalCap: number | undefined;
 }
 
-export type ReserveResult = { reserved: true } | { reserved: false; reason: 'tenant_cap' | 'global_cap' };
+/**
+ * `store_unavailable`: a shared store could not reach its backend and its declared policy
+ * is to refuse (`fail-closed`) rather than decide without the fleet.
+ */
+export type ReserveResult = { reserved: true } | { reserved: false; reason: 'tenant_cap' | 'global_cap' | 'store_unavailable' };
 
 export interface ReservationStore {
   /** Checks both caps and takes the slot in one atomic step (see the contract above). */

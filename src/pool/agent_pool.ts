@@ -268,7 +268,9 @@ export class AgentPool {
     const tenantCap = this.capFor(tenant);
     let reserved;
     try {
-      reserved = await this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap });
+      // Inside the admission span, so the store's own span (a shared store's) joins the call's trace.
+      reserved = await context.with(trace.setSpan(context.active(), span), () =>
+        this.store.tryReserve({ id: request.jobId, tenant, tenantCap, globalCap: this.globalCap }));
     } catch (error: unknown) {
       // The store may have taken the slot before it failed (a reply lost on the way back):
       // releasing an id it does not hold changes nothing, so give back both to be sure.
@@ -278,9 +280,15 @@ export class AgentPool {
     }
     if (!reserved.reserved) {
       await this.giveBackProbe(tenant, probeEpisode);
-      return reserved.reason === 'tenant_cap'
-        ? refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`)
-        : refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
+      switch (reserved.reason) {
+        case 'tenant_cap':
+          return refuse('tenant_cap', `tenant "${tenant}" is at its cap of ${tenantCap} sessions`);
+        case 'global_cap':
+          return refuse('global_cap', `the worker is at its cap of ${this.globalCap} sessions`);
+        case 'store_unavailable':
+          // A shared store out of reach whose declared policy is to refuse (fail-closed).
+          return refuse('store_unavailable', 'the reservation store is unavailable and its policy is to refuse calls');
+      }
     }
 
     // A simultaneous request for the same job may have won the race to the slot.
