@@ -71,6 +71,7 @@ describe('public surface', () => {
       'PostgresRequestsTable',
       'REQUEST_COLUMNS',
       'ScriptedLLM',
+      'ScriptedSTT',
       'SimulatedRoomTransport',
       'VoiceGatewayCollector',
       'validateIngestRow',

@@ -11,6 +11,7 @@ import { type AgentClass, AgentRegistry, defaultAgentName } from '../routing/age
 import { discoverAgents } from '../routing/discover.js';
 import { type AgentRouter, routeCall } from '../routing/router.js';
 import { type BuiltSession, buildAgentSession } from '../session/session_builder.js';
+import type { ProviderScope } from '../session/provider_scope.js';
 import { type SessionContext, runWithSessionContext } from '../session/session_context.js';
 import { parseMetadata } from '../tenancy/metadata.js';
 import type { DefaultProviders } from '../tenancy/providers.js';
@@ -348,9 +349,10 @@ export class AgentPool {
    * Providers: the tenant's own, then the agent class's own, then the pool defaults; the
    * tenant's win even over an Agent subclass that sets its own.
    */
-  async buildSession(ticket: AdmissionTicket): Promise<BuiltSession> {
+  async buildSession(ticket: AdmissionTicket, scope?: ProviderScope): Promise<BuiltSession> {
     return runWithSessionContext(this.sessionContext(ticket), () =>
       buildAgentSession({
+        ...(scope === undefined ? {} : { scope }),
         agentClass: ticket.agentClass,
         tenantProviders: ticket.tenantProviders,
         defaults: this.defaults,

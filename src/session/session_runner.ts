@@ -12,7 +12,8 @@ import { runWithSessionContext, type SessionContext } from './session_context.js
 import type { CallConnection, RoomTransport } from './room_transport.js';
 import { createRoomStub } from './room_stub.js';
 import { latencyFromMetrics, providerErrorFromEvent, turnLatencyFromItem } from './turn_metrics.js';
-import { isStreamAdapterSummary, usageFromMetrics } from './usage.js';
+import { usageFromMetrics } from './usage.js';
+import { ProviderScope } from './provider_scope.js';
 import { SessionActivity } from './session_activity.js';
 import type { InProcessInferenceExecutor } from './inprocess_inference.js';
 
@@ -36,7 +37,7 @@ export const DEFAULT_SESSION_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze
 
 /** What the runner needs from the worker around it. */
 export interface SessionRunnerDeps {
-  buildSession(ticket: AdmissionTicket): Promise<BuiltSession>;
+  buildSession(ticket: AdmissionTicket, scope: ProviderScope): Promise<BuiltSession>;
   sessionContext(ticket: AdmissionTicket): SessionContext;
   recordUsage(event: UsageEvent): void;
   recordLatency(event: LatencyEvent): void;
@@ -74,6 +75,8 @@ export class RunningSession {
   private settle!: (end: SessionEnd) => void;
   private readonly ended: Promise<SessionEnd>;
   private settled = false;
+  /** This call's views of the provider objects it shares with other calls. */
+  private readonly providers = new ProviderScope();
   /** The call's trace id, when tracing is on: cost rows carry it so a trace finds its costs. */
   private traceId: string | undefined;
 
@@ -117,7 +120,7 @@ export class RunningSession {
 
     const sessionContext = deps.sessionContext(ticket);
     await context.with(spanContext, () =>
-      runWithSessionContext(sessionContext, () => this.start(resources)),
+      runWithSessionContext(sessionContext, () => this.providers.run(() => this.start(resources))),
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
@@ -125,7 +128,9 @@ export class RunningSession {
       runWithSessionContext(sessionContext, async () => {
         // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
         // that starts spans and writes logs: they belong to this call as much as its turns do.
-        await this.teardown(resources);
+        await this.providers.run(() => this.teardown(resources));
+        // Whatever agents-js attached to this call's provider views goes with them.
+        this.providers.close();
         // Freeing the slot records the outcome with the breaker and emits sessionEnded; doing
         // it here puts a breaker transition on this call's trace and gives the records it
         // causes (session_failed, breaker_transition) this session's ids.
@@ -182,7 +187,7 @@ export class RunningSession {
       await withTimeout(
         (async () => {
           if (!simulated) await jobContext.connect();
-          const { agent, session } = await deps.buildSession(ticket);
+          const { agent, session } = await deps.buildSession(ticket, this.providers);
           resources.session = session;
           this.watch(session);
           this.activity.attach(session, agent, ticket.tenantProviders);
@@ -215,7 +220,7 @@ export class RunningSession {
         tenant: ticket.tenant, agent: ticket.agentName, jobId: ticket.jobId, roomName: ticket.roomName,
         ...(this.traceId === undefined ? {} : { traceId: this.traceId }),
       };
-      const usage = isStreamAdapterSummary(event.metrics, ttsStreams(session)) ? undefined : usageFromMetrics(source, event.metrics, provider);
+      const usage = usageFromMetrics(source, event.metrics, provider, session.tts?.capabilities.streaming);
       if (usage) deps.recordUsage(usage);
       for (const latency of latencyFromMetrics(ticket.tenant, ticket.agentName, event.metrics, provider)) deps.recordLatency(latency);
     });
@@ -278,17 +283,6 @@ function providerOf(session: voice.AgentSession, kind: 'llm' | 'stt' | 'tts'): {
     provider: typeof provider?.provider === 'string' ? provider.provider : typeof provider?.label === 'string' ? provider.label : 'unknown',
     model: typeof provider?.model === 'string' ? provider.model : 'unknown',
   };
-}
-
-/** Whether the TTS this session speaks with streams by itself (agents-js wraps one that does not). */
-function ttsStreams(session: voice.AgentSession): boolean {
-  let tts: unknown = session.tts;
-  try {
-    tts = session.currentAgent.tts ?? session.tts;
-  } catch {
-    // No agent runs (the session is closing): the session's own TTS is the one in use.
-  }
-  return (tts as { capabilities?: { streaming?: unknown } } | undefined)?.capabilities?.streaming !== false;
 }
 
 /** agents-js wraps provider errors in typed events; the message is on the inner error. */

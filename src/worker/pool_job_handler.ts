@@ -56,7 +56,7 @@ export class PoolJobHandler implements JobHandler {
     }
     const session = new RunningSession(ticket, assignment, {
       ...this.options.runner,
-      buildSession: (t) => pool.buildSession(t),
+      buildSession: (t, scope) => pool.buildSession(t, scope),
       sessionContext: (t) => pool.sessionContext(t),
       recordUsage: (event) => pool.recordUsage(event),
       recordLatency: (event) => pool.recordLatency(event),

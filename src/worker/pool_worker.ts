@@ -157,6 +157,7 @@ export class PoolWorker {
 
   async start(): Promise<void> {
     this.cleanups.push(bindAgentsLogger(this.logger));
+    this.cleanups.push(this.guardStrayRejections());
     this.cleanups.push(attachPoolLogging(this.pool, this.logger));
     const telemetry = this.options.telemetry;
     if (telemetry !== false) {
@@ -188,6 +189,20 @@ export class PoolWorker {
       },
       'openrtc worker registered',
     );
+  }
+
+  /**
+   * agents-js leaves some promises of a failed request unhandled (a non-streaming TTS
+   * request that fails rejects one nobody awaits). Its own job process logs those and goes
+   * on; by Node's default they would end this process, and with it every tenant's calls.
+   * The session that caused one has had the error through its own provider events.
+   */
+  private guardStrayRejections(): () => void {
+    const onRejection = (reason: unknown) => {
+      this.logger.warn({ event: 'worker_diagnostic' }, `unhandled promise rejection (ignored): ${errorMessage(reason)}`);
+    };
+    process.on('unhandledRejection', onRejection);
+    return () => process.off('unhandledRejection', onRejection);
   }
 
   /** Off the call path: a fault here is logged and the worker runs on without an inspector. */
