@@ -13,6 +13,8 @@ export interface DispatchServerOptions {
   assignmentUrl?: string;
   /** Drives simulated turn timeouts. */
   clock?: Clock;
+  /** The simulated caller a job dispatched through the server API (CreateDispatch) meets. */
+  apiCaller?: SimulatedCallScript;
 }
 
 export type WorkerReportedStatus = 'available' | 'full';
