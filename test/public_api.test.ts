@@ -88,6 +88,7 @@ describe('public surface', () => {
       'global_cap',
       'config_error',
       'store_unavailable',
+      'answer_timeout',
     ]);
   });
 });

@@ -50,6 +50,8 @@ export interface SessionRunnerDeps {
   serverUrl: string;
   timeouts: SessionTimeouts;
   now(): number;
+  /** Told the outcome as soon as it is known, before the room is left (the worker reports the job status). */
+  reportOutcome?(jobId: string, end: SessionEnd): void;
 }
 
 export interface SessionEnd {
@@ -124,6 +126,13 @@ export class RunningSession {
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
+    // LiveKit fails a job whose agent leaves the room before the job reports its end, so
+    // the end goes to the server first, then the room is left.
+    try {
+      deps.reportOutcome?.(ticket.jobId, result);
+    } catch {
+      // Reporting is best effort; the call's own outcome stands.
+    }
     await context.with(spanContext, () =>
       runWithSessionContext(sessionContext, async () => {
         // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
@@ -153,7 +162,8 @@ export class RunningSession {
     );
     resources.connection = connection;
     if (this.settled) return;
-    connection.onDisconnected((reason) => this.end('success', `caller left: ${reason}`));
+    connection.onDisconnected((reason, lost) =>
+      lost ? this.end('failed', `agent left the room: ${reason}`) : this.end('success', `caller left: ${reason}`));
 
     const simulated = connection.kind === 'simulated';
     const room = connection.room ?? createRoomStub(ticket.roomName);
