@@ -1,3 +1,4 @@
+import { handleShutdownSignals } from '../worker/shutdown_signals.js';
 import { secretScrubber } from '../util/secret_scrubber.js';
 import { performance } from 'node:perf_hooks';
 import { context, trace } from '@opentelemetry/api';
@@ -382,23 +383,19 @@ export class AgentPool {
    */
   async run(options: RunOptions = {}): Promise<DrainReport> {
     const worker = await this.start(options);
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.emitWarning(`openrtc: ${signal} received, draining`);
-      void worker.drain().then(() => process.exit(0));
-    };
-    const handleSignals = options.handleSignals !== false;
-    if (handleSignals) {
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-    }
+    const stopHandling = options.handleSignals === false ? () => undefined : handleShutdownSignals({
+      drain: () => worker.drain(),
+      cancelLiveSessions: (detail) => worker.cancelLiveSessions(detail),
+      get activeSessions() {
+        return worker.activeSessions;
+      },
+      log: (message) => worker.logger.warn({ event: 'worker_signal' }, message),
+    });
     try {
       await worker.stopped;
       return await worker.drain();
     } finally {
-      if (handleSignals) {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      }
+      stopHandling();
     }
   }
 

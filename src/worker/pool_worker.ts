@@ -75,7 +75,10 @@ export interface RunOptions {
   transport?: RoomTransport;
   /** How long live sessions may run on after a drain starts, in ms. Default 1 800 000 (as agents-js). */
   drainTimeoutMs?: number;
-  /** Drain on SIGTERM/SIGINT, then exit 0. Default true. */
+  /**
+   * Drain on SIGTERM/SIGINT, then exit 0; a second signal is logged, a third cancels the live
+   * calls and exits at once (see `shutdown_signals.ts`). Default true.
+   */
   handleSignals?: boolean;
   /** Runs once per worker before the first call, with the shared JobProcess (load models here). */
   prewarm?: (proc: JobProcess) => void | Promise<void>;
@@ -260,6 +263,14 @@ export class PoolWorker {
   /** Where Prometheus scrapes this worker, when the worker runs telemetry. */
   get metricsUrl(): string | undefined {
     return this.telemetry?.metricsUrl;
+  }
+
+  /**
+   * Cancels every live session now (a forced exit): each ends as cancelled, reports its
+   * status to the server and frees its slot; a drain in progress then finishes at once.
+   */
+  cancelLiveSessions(detail: string): void {
+    for (const session of this.handler.running()) session.cancel(detail);
   }
 
   /** Sessions hosted right now. */
