@@ -12,6 +12,7 @@ import { type AgentClass, AgentRegistry, defaultAgentName } from '../routing/age
 import { discoverAgents } from '../routing/discover.js';
 import { type AgentRouter, routeCall } from '../routing/router.js';
 import { type BuiltSession, buildAgentSession } from '../session/session_builder.js';
+import type { ProviderScope } from '../session/provider_scope.js';
 import { type SessionContext, runWithSessionContext } from '../session/session_context.js';
 import { parseMetadata } from '../tenancy/metadata.js';
 import type { DefaultProviders } from '../tenancy/providers.js';
@@ -39,6 +40,11 @@ export interface CallRequest {
   jobMetadata?: string;
   /** Raw room metadata (JSON by convention). */
   roomMetadata?: string;
+  /**
+   * Aborts when the worker's answer deadline passes: the server then hears "unavailable"
+   * whatever is decided, so admission refuses with `answer_timeout` instead of taking a slot.
+   */
+  signal?: AbortSignal;
 }
 
 export type AdmissionDecision =
@@ -53,8 +59,12 @@ export type AdmissionDecision =
     };
 
 const DEFAULT_TTL_MS = 60_000;
-const DEFAULT_LOADER_TIMEOUT_MS = 5_000;
-const DEFAULT_ASSIGNMENT_TIMEOUT_MS = 15_000;
+// Below the worker's 2 s answer deadline, itself below LiveKit's 3 s: a slow loader
+// refuses with `config_error` while the answer can still reach the server.
+const DEFAULT_LOADER_TIMEOUT_MS = 1_500;
+// LiveKit sends the assignment right after the accept, within its 3 s request: a few
+// seconds is ample, and a slot held for a lost assignment comes back soon.
+const DEFAULT_ASSIGNMENT_TIMEOUT_MS = 5_000;
 
 /**
  * Hosts many agents for many tenants in one worker. For every call it decides which
@@ -251,6 +261,8 @@ export class AgentPool {
 
     // Draining may have begun while the loader ran.
     if (this.isDraining) return refuse('draining', 'the worker is draining and accepts no new calls');
+    // The answer deadline may have passed while the loader ran: no slot for an answer nobody waits for.
+    if (request.signal?.aborted) return refuse('answer_timeout', 'the decision took longer than the answer deadline');
 
     let probeEpisode: number | null = null;
     if (this.breaker) {
@@ -354,9 +366,10 @@ export class AgentPool {
    * Providers: the tenant's own, then the agent class's own, then the pool defaults; the
    * tenant's win even over an Agent subclass that sets its own.
    */
-  async buildSession(ticket: AdmissionTicket): Promise<BuiltSession> {
+  async buildSession(ticket: AdmissionTicket, scope?: ProviderScope): Promise<BuiltSession> {
     return runWithSessionContext(this.sessionContext(ticket), () =>
       buildAgentSession({
+        ...(scope === undefined ? {} : { scope }),
         agentClass: ticket.agentClass,
         tenantProviders: ticket.tenantProviders,
         defaults: this.defaults,

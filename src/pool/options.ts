@@ -29,7 +29,7 @@ export interface AgentPoolOptions extends DefaultProviders {
   tenantConfig?: TenantConfigSource;
   /** How long a loader answer is reused, in ms. Default 60 000. */
   tenantConfigTtlMs?: number;
-  /** How long a loader may take before the call is refused with `config_error`, in ms. Default 5 000. */
+  /** How long a loader may take before the call is refused with `config_error`, in ms. Default 1 500 (below the worker's 2 s answer deadline). */
   tenantConfigTimeoutMs?: number;
   /** Session cap per tenant. Caps may sum past `maxConcurrentSessions`. */
   maxSessionsPerTenant?: Record<string, number>;
@@ -41,7 +41,7 @@ export interface AgentPoolOptions extends DefaultProviders {
   enableTenantCircuitBreaker?: boolean;
   /** Breaker policy; every field optional. */
   circuitBreaker?: Partial<BreakerPolicy>;
-  /** How long an accepted call may wait for its assignment before its slot is freed, in ms. Default 15 000. */
+  /** How long an accepted call may wait for its assignment before its slot is freed, in ms. Default 5 000 (LiveKit assigns right after the accept). */
   assignmentTimeoutMs?: number;
   /** Extra AgentSession options for every session (turn handling, for example). */
   sessionOptions?: SessionOptions;

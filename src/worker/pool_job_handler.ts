@@ -1,7 +1,7 @@
 import type { AgentPool } from '../pool/agent_pool.js';
 import { RunningSession, type SessionEnd, type SessionRunnerDeps } from '../session/session_runner.js';
-import type { AvailabilityAnswer, JobAssignment, JobHandler, JobRequest, WorkerLoad } from './job_handler.js';
-import type { LoadMonitor } from './load_monitor.js';
+import type { AvailabilityAnswer, JobAssignment, JobHandler, JobRequest, ReleaseReason, WorkerLoad } from './job_handler.js';
+import { type LoadMonitor, reportedLoad } from './load_monitor.js';
 
 /** Participant attributes the agent joins with, so the room (and the SFU's webhooks) see the tenant. */
 export const PARTICIPANT_ATTR_TENANT = 'openrtc.tenant';
@@ -12,7 +12,9 @@ export interface PoolJobHandlerOptions {
   runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage' | 'recordLatency' | 'recordProviderError'>;
   loadMonitor: LoadMonitor;
   maxSessions: number | undefined;
-  /** Told when a hosted session ends, to report the job status to the server. */
+  /** LiveKit's target load: the reported load reaches it exactly when the worker is full. */
+  targetLoad: number;
+  /** Told a hosted session's outcome before it leaves the room, to report the job status to the server. */
   onSessionEnded?: (jobId: string, end: SessionEnd) => void;
   /** Reports what cannot be thrown from background work. */
   onDiagnostic?: (message: string) => void;
@@ -28,12 +30,13 @@ export class PoolJobHandler implements JobHandler {
 
   constructor(private readonly options: PoolJobHandlerOptions) {}
 
-  async onAvailability(request: JobRequest): Promise<AvailabilityAnswer> {
+  async onAvailability(request: JobRequest, signal?: AbortSignal): Promise<AvailabilityAnswer> {
     const decision = await this.options.pool.admit({
       jobId: request.jobId,
       roomName: request.roomName,
       jobMetadata: request.jobMetadata,
       roomMetadata: request.roomMetadata,
+      signal,
     });
     if (!decision.accepted) return { accept: false, reason: decision.reason };
     const { ticket } = decision;
@@ -56,17 +59,24 @@ export class PoolJobHandler implements JobHandler {
     }
     const session = new RunningSession(ticket, assignment, {
       ...this.options.runner,
-      buildSession: (t) => pool.buildSession(t),
+      buildSession: (t, scope) => pool.buildSession(t, scope),
       sessionContext: (t) => pool.sessionContext(t),
       recordUsage: (event) => pool.recordUsage(event),
+      reportOutcome: (jobId, end) => this.options.onSessionEnded?.(jobId, end),
       recordLatency: (event) => pool.recordLatency(event),
       recordProviderError: (event) => pool.recordProviderError(event),
     });
     this.sessions.set(ticket.jobId, session);
-    void session.done.then((end) => {
-      this.sessions.delete(ticket.jobId);
-      this.options.onSessionEnded?.(ticket.jobId, end);
-    });
+    void session.done.then(() => this.sessions.delete(ticket.jobId));
+  }
+
+  /** An accept LiveKit will never assign (late, or its socket was lost): its slot comes back now. */
+  release(jobId: string, reason: ReleaseReason): void {
+    const ticket = this.options.pool.ticket(jobId);
+    if (ticket?.state !== 'reserved') return;
+    const why = reason === 'deadline' ? 'the accept missed the answer deadline' : 'the socket that accepted it was lost before the assignment';
+    this.options.onDiagnostic?.(`job ${jobId}: slot released: ${why}`);
+    void ticket.finish('expired', why);
   }
 
   onTermination(jobId: string): void {
@@ -80,18 +90,15 @@ export class PoolJobHandler implements JobHandler {
   }
 
   load(): WorkerLoad {
-    const { pool, maxSessions, loadMonitor } = this.options;
-    const jobCount = this.sessions.size;
+    const { pool, maxSessions, loadMonitor, targetLoad } = this.options;
     const held = pool.liveTickets().length;
-    this.reportedLoad = loadMonitor.sample(held, maxSessions);
-    return {
-      load: this.reportedLoad,
-      jobCount,
-      full: pool.isDraining || (maxSessions !== undefined && held >= maxSessions),
-    };
+    const sessionShare = maxSessions ? held / maxSessions : 0;
+    const { load, full } = reportedLoad(Math.max(sessionShare, loadMonitor.lagShare()), targetLoad);
+    this.reportedLoad = load;
+    return { load, jobCount: this.sessions.size, full: full || pool.isDraining };
   }
 
-  /** The load last reported to the server (0..1). */
+  /** The load last reported to the server (0..targetLoad; the target when full). */
   get lastLoad(): number {
     return this.reportedLoad;
   }
