@@ -1,5 +1,5 @@
 import type { metrics } from '@livekit/agents';
-import type { UsageEvent } from '../pool/events.js';
+import type { UsageEvent } from '../telemetry/pool_events.js';
 
 /**
  * Turns one agents-js `metrics_collected` payload into a usage record for the tenant,

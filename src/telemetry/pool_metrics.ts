@@ -1,8 +1,8 @@
 import { invalidOption } from '../errors.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
-import type { AgentPool } from '../pool/agent_pool.js';
-import type { UsageEvent } from '../pool/events.js';
+import type { ObservedPool } from './observed_pool.js';
+import type { UsageEvent } from './pool_events.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { metricSpec } from './metric_catalog.js';
 import { DEFAULT_TENANT_LABEL_LIMIT, OTHER_TENANT_LABEL, TenantLabeler } from './tenant_labels.js';
@@ -45,7 +45,7 @@ const MAX_PROVIDER_LABEL_LENGTH = 64;
  * pool events; gauges are read from the pool once per collection, so a scrape always
  * shows the pool as it is, not as the last event left it.
  */
-export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions): PoolMetricsHandle {
+export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOptions): PoolMetricsHandle {
   const { meter } = options;
   const limit = options.tenantLabelLimit ?? DEFAULT_TENANT_LABEL_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) {

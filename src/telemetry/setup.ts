@@ -8,7 +8,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { AgentPool } from '../pool/agent_pool.js';
+import type { ObservedPool } from './observed_pool.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { TRACER_NAME } from './attributes.js';
 import { type MetricsServer, startMetricsServer } from './metrics_server.js';
@@ -63,7 +63,7 @@ export interface OpenRtcTelemetry {
   /** The OTLP traces URL in use, if any. */
   readonly otlpTracesUrl: string | undefined;
   /** Exports a pool's metrics through this telemetry's meter. */
-  attach(pool: AgentPool, options?: Omit<PoolMetricsOptions, 'meter'>): PoolMetricsHandle;
+  attach(pool: ObservedPool, options?: Omit<PoolMetricsOptions, 'meter'>): PoolMetricsHandle;
   /** Sends buffered spans now. */
   forceFlush(): Promise<void>;
   /** Flushes, detaches pools, closes the metrics server and unregisters globals. Idempotent. */

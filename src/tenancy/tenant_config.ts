@@ -47,7 +47,6 @@ export class TenantConfigResolver {
   private readonly options: TenantConfigResolverOptions;
 
   constructor(options: TenantConfigResolverOptions) {
-    validateSource(options.source);
     this.options = options;
   }
 
@@ -146,14 +145,15 @@ export class TenantConfigResolver {
   }
 }
 
-function validateSource(source: TenantConfigSource | undefined): void {
+/** The rule of the `tenantConfig` option: a map keyed by tenant id, or a loader. */
+export function validateTenantConfigSource(source: unknown): void {
   if (source === undefined || typeof source === 'function') return;
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
     throw invalidOption('tenantConfig', 'must be a map of tenant id to providers, or a loader function', source);
   }
   for (const [tenant, providers] of Object.entries(source)) {
     const idProblem = tenantIdProblem(tenant);
-    if (idProblem) throw invalidOption(`tenantConfig["${tenant}"]`, `key is not a tenant id: it ${idProblem}`, tenant);
+    if (idProblem) throw new OpenRtcError('invalid_option', `\`tenantConfig["${tenant}"]\` key is not a tenant id: it ${idProblem}`);
     // The problem names the offending key and value itself; "got an object" would add nothing.
     const problem = tenantProvidersProblem(providers);
     if (problem) throw new OpenRtcError('invalid_option', `\`tenantConfig["${tenant}"]\` ${problem}`);

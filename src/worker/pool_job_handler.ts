@@ -1,6 +1,8 @@
-import type { AgentPool } from '../pool/agent_pool.js';
+import type { Diagnostic } from '../util/diagnostic.js';
+import type { PoolRuntime } from './pool_runtime.js';
 import { RunningSession, type SessionEnd, type SessionRunnerDeps } from '../session/session_runner.js';
-import type { AvailabilityAnswer, JobAssignment, JobHandler, JobRequest, WorkerLoad } from './job_handler.js';
+import type { JobAssignment, JobRequest } from '../session/job_assignment.js';
+import type { AvailabilityAnswer, JobHandler, WorkerLoad } from './job_handler.js';
 import type { LoadMonitor } from './load_monitor.js';
 
 /** Participant attributes the agent joins with, so the room (and the SFU's webhooks) see the tenant. */
@@ -8,14 +10,14 @@ export const PARTICIPANT_ATTR_TENANT = 'openrtc.tenant';
 export const PARTICIPANT_ATTR_AGENT = 'openrtc.agent';
 
 export interface PoolJobHandlerOptions {
-  pool: AgentPool;
+  pool: PoolRuntime;
   runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage'>;
   loadMonitor: LoadMonitor;
   maxSessions: number | undefined;
   /** Told when a hosted session ends, to report the job status to the server. */
   onSessionEnded?: (jobId: string, end: SessionEnd) => void;
   /** Reports what cannot be thrown from background work. */
-  onDiagnostic?: (message: string) => void;
+  onDiagnostic?: (diagnostic: Diagnostic) => void;
 }
 
 /**
@@ -51,7 +53,7 @@ export class PoolJobHandler implements JobHandler {
     const ticket = pool.ticket(assignment.job.jobId);
     if (!ticket || ticket.state !== 'reserved') {
       // The slot already expired (or the job is a duplicate): hosting it now could overshoot a cap.
-      this.options.onDiagnostic?.(`assignment for job ${assignment.job.jobId} ignored: no reserved slot is waiting for it`);
+      this.options.onDiagnostic?.({ code: 'assignment_ignored', message: `assignment for job ${assignment.job.jobId} ignored: no reserved slot is waiting for it` });
       return;
     }
     const session = new RunningSession(ticket, assignment, {

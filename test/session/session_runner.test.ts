@@ -1,11 +1,11 @@
 import { JobProcess, initializeLogger, voice } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type UsageEvent } from '../../src/index.js';
-import { ScriptedLLM } from '../../src/testing/index.js';
+import { ManualClock, ScriptedLLM } from '../../src/testing/index.js';
 import { InProcessInferenceExecutor } from '../../src/session/inprocess_inference.js';
 import type { CallConnection, RoomTransport } from '../../src/session/room_transport.js';
 import { DEFAULT_SESSION_TIMEOUTS, RunningSession, type SessionTimeouts } from '../../src/session/session_runner.js';
-import { currentTenant } from '../../src/session/session_context.js';
+import { currentTenant } from '../../src/telemetry/session_context.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -67,8 +67,10 @@ class SupportAgent extends voice.Agent {
 }
 
 function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTimeouts> = {}) {
+  const clock = new ManualClock();
   const pool = new AgentPool({
     agent: SupportAgent,
+    clock,
     tenantConfig: Object.fromEntries(Object.entries(tenants).map(([t, llm]) => [t, { llm }])),
     enableTenantCircuitBreaker: true,
   });
@@ -76,16 +78,16 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
   const usage: UsageEvent[] = [];
   pool.on('usage', (event) => usage.push(event));
   const deps = {
-    buildSession: pool.buildSession.bind(pool),
-    sessionContext: pool.sessionContext.bind(pool),
-    recordUsage: (event: UsageEvent) => pool.recordUsage(event),
+    buildSession: pool.runtime.buildSession,
+    sessionContext: pool.runtime.sessionContext,
+    recordUsage: (event: UsageEvent) => pool.runtime.recordUsage(event),
     transport,
     proc: new JobProcess(),
     inferenceExecutor: new InProcessInferenceExecutor(),
     workerId: () => 'W_test',
     serverUrl: 'http://127.0.0.1:1',
     timeouts: { ...DEFAULT_SESSION_TIMEOUTS, ...timeouts },
-    now: () => Date.now(),
+    clock,
   };
   const launch = async (jobId: string, tenant: string) => {
     const decision = await pool.admit({ jobId, roomName: `room-${jobId}`, jobMetadata: JSON.stringify({ tenant }) });
@@ -97,7 +99,7 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
     await Promise.race([transport.calls.at(-1)!.ready, session.done]);
     return session;
   };
-  return { pool, transport, usage, launch };
+  return { pool, transport, usage, launch, clock };
 }
 
 describe('RunningSession', () => {
@@ -135,9 +137,12 @@ describe('RunningSession', () => {
 
   it('a hung turn fails after the turn timeout', async () => {
     const hung = new ScriptedLLM({ hang: true });
-    const { launch, transport } = setup({ hung }, { turnMs: 200 });
+    const { launch, transport, clock } = setup({ hung }, { turnMs: 200 });
     const session = await launch('J3', 'hung');
     void transport.calls[0]!.say('hello');
+    // The turn's time limit runs on the pool's clock: once it is armed, move past it.
+    for (let i = 0; i < 1_000 && clock.pendingTimers === 0; i++) await new Promise((r) => setImmediate(r));
+    clock.advance(200);
     const end = await session.done;
     expect(end.outcome).toBe('failed');
     expect(end.detail).toContain('answering a turn took longer than 200 ms');

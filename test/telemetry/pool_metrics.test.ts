@@ -58,10 +58,10 @@ async function driveThreeTenants() {
   const invalid = await pool.admit(call('bad tenant!'));
   expect(invalid).toMatchObject({ accepted: false, reason: 'invalid_tenant' });
 
-  pool.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 100, outputTokens: 20, cachedTokens: 0 });
-  pool.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 50, cachedTokens: 30 });
-  pool.recordUsage({ tenant: 'globex', agent: 'support', kind: 'stt', provider: 'deepgram', model: 'nova-3', audioSeconds: 12.5 });
-  pool.recordUsage({ tenant: 'acme', agent: 'support', kind: 'tts', provider: 'cartesia', model: 'sonic-2', characters: 42 });
+  pool.runtime.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 100, outputTokens: 20, cachedTokens: 0 });
+  pool.runtime.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 50, cachedTokens: 30 });
+  pool.runtime.recordUsage({ tenant: 'globex', agent: 'support', kind: 'stt', provider: 'deepgram', model: 'nova-3', audioSeconds: 12.5 });
+  pool.runtime.recordUsage({ tenant: 'acme', agent: 'support', kind: 'tts', provider: 'cartesia', model: 'sonic-2', characters: 42 });
 
   return { pool, telemetry: t };
 }
@@ -159,7 +159,7 @@ describe('pool metrics over a real /metrics scrape', () => {
 
   it('exports exactly the catalogued families, with their types and label sets', async () => {
     const { pool, telemetry: t } = await driveThreeTenants();
-    pool.startDraining();
+    pool.runtime.startDraining();
     const s = await scrape(t.metricsUrl);
 
     const scraped = new Set(s.samples.map((x) => familyOf(s, x.name)).filter((name) => name !== 'target_info'));

@@ -3,13 +3,14 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { getJobContext, initializeLogger, voice } from '@livekit/agents';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RuntimeSnapshot } from '../../src/pool/snapshot.js';
+import type { RuntimeSnapshot } from '../../src/telemetry/runtime_snapshot.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { eventually } from '../helpers/eventually.js';
-import type { JobAssignment, JobHandler } from '../../src/worker/job_handler.js';
+import type { JobAssignment } from '../../src/session/job_assignment.js';
+import type { JobHandler } from '../../src/worker/job_handler.js';
 import { WorkerConnection } from '../../src/worker/worker_connection.js';
 import { API_KEY, API_SECRET, type PoolHarness, startPoolHarness, tenantMetadata } from '../helpers/pool_harness.js';
 

@@ -1,9 +1,8 @@
+import type { SessionOutcome } from '../admission/admission_ticket.js';
 import type { BreakerTransitionEvent } from '../admission/circuit_breaker.js';
 import type { RefusalReason } from '../errors.js';
+import type { Diagnostic } from '../util/diagnostic.js';
 import type { ConfigLoadEvent } from '../tenancy/tenant_config.js';
-
-/** How a session ended. Hangups are successes; drains and terminations are cancellations. */
-export type SessionOutcome = 'success' | 'failed' | 'cancelled';
 
 export interface AdmissionEvent {
   jobId: string;
@@ -64,6 +63,8 @@ export interface PoolEventMap {
   configLoad: ConfigLoadEvent;
   usage: UsageEvent;
   draining: { at: number };
+  /** Trouble the pool reports instead of throwing (a listener that threw, a signal). */
+  diagnostic: Diagnostic;
 }
 
 export type PoolEventName = keyof PoolEventMap;
