@@ -9,9 +9,13 @@ export { SNAPSHOT_SCHEMA_VERSION } from './telemetry/runtime_snapshot.js';
 export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './telemetry/runtime_snapshot.js';
 export type {
   AdmissionEvent,
+  LatencyEvent,
+  LatencyStage,
   PoolEventMap,
   PoolEventName,
   PoolListener,
+  ProviderComponent,
+  ProviderErrorEvent,
   ReservationExpiredEvent,
   SessionEndedEvent,
   SessionStartedEvent,
@@ -43,7 +47,7 @@ export type { BuiltSession } from './session/session_builder.js';
 export { WorkerConnection } from './worker/worker_connection.js';
 export type { WorkerConnectionEvents } from './worker/worker_connection.js';
 export type { WorkerConnectionOptions, WorkerDiagnostic } from './worker/worker_connection_options.js';
-export type { BackoffOptions } from './worker/backoff.js';
+export type { BackoffOptions } from './util/backoff.js';
 export type { AvailabilityAnswer, JobEndStatus, JobHandler, WorkerLoad } from './worker/job_handler.js';
 export type { JobAssignment, JobRequest } from './session/job_assignment.js';
 export { startTelemetry } from './telemetry/setup.js';
@@ -80,6 +84,17 @@ export {
   SPAN_ADMISSION,
   SPAN_SESSION,
 } from './telemetry/attributes.js';
+
+export { VoiceGatewayExporter } from './voicegateway/exporter.js';
+export type { UsageSource, VoiceGatewayAttachOptions, VoiceGatewayLogSink } from './voicegateway/exporter.js';
+export { MAX_ROWS_PER_REQUEST } from './voicegateway/options.js';
+export type { VoiceGatewayOptions } from './voicegateway/options.js';
+export type { ModelPrice, PriceTable } from './voicegateway/price_table.js';
+export type { Modality, VoiceGatewayRecord } from './voicegateway/record.js';
+export type { DropReason } from './voicegateway/delivery_metrics.js';
+export { ROW_TENANT_SQL, costByTenantSql, costRowsByTraceSql } from './voicegateway/cost_queries.js';
+export type { CostByTenantQueryOptions, CostRowsByTraceQueryOptions } from './voicegateway/cost_queries.js';
+export { isVirtualKey } from './tenancy/virtual_key.js';
 
 export { OpenRtcError, REFUSAL_REASONS } from './errors.js';
 export type { OpenRtcErrorCode, RefusalReason } from './errors.js';

@@ -15,6 +15,7 @@ import { TypedEvents } from '../util/typed_events.js';
 import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
 import { AdmissionControl } from './admission_control.js';
 import { HostingRuntime } from './hosting_runtime.js';
+import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
 import { LiveSessions } from './live_sessions.js';
 import { type AgentPoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
 import { PoolStatistics } from './pool_statistics.js';
@@ -31,6 +32,8 @@ export class AgentPool {
   readonly breakerPolicy: BreakerPolicy | undefined;
   /** What a worker hosts calls through. Custom workers and tests use it; applications need not. */
   readonly runtime: HostingRuntime;
+  /** Sends cost rows to voicegateway while the pool's worker runs; undefined when off. */
+  readonly voiceGateway: VoiceGatewayExporter | undefined;
   private readonly resolved: ResolvedPoolOptions;
   private readonly registry = new AgentRegistry();
   /** Listeners (telemetry, logs) run synchronously; one that throws never changes a decision. */
@@ -69,6 +72,7 @@ export class AgentPool {
       isDraining: () => this.runtime.isDraining,
     });
     this.deploymentVersion = resolved.deploymentVersion;
+    this.voiceGateway = resolved.voiceGateway;
     this.startedAt = clock.now();
     this.runtime = new HostingRuntime({
       resolved, registry: this.registry, events: this.events, live: this.live, admission: this.admission, snapshot: () => this.runtimeSnapshot(),

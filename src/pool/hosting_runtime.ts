@@ -2,7 +2,8 @@ import type { AdmissionDecision, CallRequest } from '../admission/admission_deci
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
 import type { AgentRegistry } from '../routing/agent_registry.js';
 import { type BuiltSession, buildAgentSession } from '../session/session_builder.js';
-import type { PoolEventMap, PoolEventName, PoolListener, UsageEvent } from '../telemetry/pool_events.js';
+import type { LatencyEvent, PoolEventMap, PoolEventName, PoolListener, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
+import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
 import type { RuntimeSnapshot } from '../telemetry/runtime_snapshot.js';
 import { type SessionContext, runWithSessionContext } from '../telemetry/session_context.js';
 import type { Clock } from '../util/clock.js';
@@ -44,6 +45,10 @@ export class HostingRuntime implements PoolRuntime {
 
   get maxConcurrentSessions(): number | undefined {
     return this.parts.resolved.caps.global;
+  }
+
+  get voiceGateway(): VoiceGatewayExporter | undefined {
+    return this.parts.resolved.voiceGateway;
   }
 
   get isDraining(): boolean {
@@ -89,6 +94,16 @@ export class HostingRuntime implements PoolRuntime {
   /** Reports provider usage of a session (the runner feeds agents-js `metrics_collected` here). */
   recordUsage = (event: UsageEvent): void => {
     this.parts.events.emit('usage', event);
+  };
+
+  /** Reports a latency measured in a session (end of utterance, LLM, TTS, whole turn). */
+  recordLatency = (event: LatencyEvent): void => {
+    this.parts.events.emit('latency', event);
+  };
+
+  /** Reports a provider error a session saw, recoverable or not. */
+  recordProviderError = (event: ProviderErrorEvent): void => {
+    this.parts.events.emit('providerError', event);
   };
 
   /** Stops accepting calls; live sessions carry on. */

@@ -10,6 +10,8 @@ import { type TenantConfigSource, validateTenantConfigSource } from '../tenancy/
 import { tenantIdProblem } from '../tenancy/tenant_id.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { positiveInteger, positiveMillis } from '../util/validate.js';
+import { VoiceGatewayExporter } from '../voicegateway/exporter.js';
+import { type VoiceGatewayOptions, voiceGatewayOptionsFromEnv } from '../voicegateway/options.js';
 import { TenantCaps } from './tenant_caps.js';
 
 export interface AgentPoolOptions extends DefaultProviders {
@@ -47,6 +49,12 @@ export interface AgentPoolOptions extends DefaultProviders {
   reservationStore?: ReservationStore;
   /** Where breaker state lives. Default: in this process. */
   breakerStore?: BreakerStore;
+  /**
+   * Send one cost row per provider request to voicegateway: exporter options, an exporter,
+   * or false for none. Default: on when OPENRTC_VOICEGATEWAY_URL is set (fallback key from
+   * OPENRTC_VOICEGATEWAY_KEY). Tenants' own keys come from `voiceGatewayKey` in their config.
+   */
+  voiceGateway?: VoiceGatewayOptions | VoiceGatewayExporter | false;
 }
 
 /** The options after validation, with every default applied. */
@@ -63,6 +71,8 @@ export interface ResolvedPoolOptions {
   assignmentTimeoutMs: number;
   deploymentVersion: string;
   clock: Clock;
+  /** Undefined when cost export is off. */
+  voiceGateway: VoiceGatewayExporter | undefined;
 }
 
 const DEFAULT_TTL_MS = 60_000;
@@ -145,6 +155,12 @@ const RULES: { readonly [K in keyof Required<AgentPoolOptions>]: Rule } = {
   stt: providerObject('stt'),
   llm: providerObject('llm'),
   tts: providerObject('tts'),
+  voiceGateway: (value, option) => {
+    // Options are checked in full by the exporter's own resolver when it is built.
+    if (value !== undefined && value !== false && !isPlainObjectLike(value)) {
+      throw invalidOption(option, 'must be voicegateway exporter options, a VoiceGatewayExporter, or false', value);
+    }
+  },
   vad: (value, option) => {
     if (value !== undefined && !isPlainObjectLike(value) && typeof value !== 'function') {
       throw invalidOption(option, 'must be a VAD object or a function returning one per session', value);
@@ -193,5 +209,12 @@ function applyDefaults(options: AgentPoolOptions): ResolvedPoolOptions {
     assignmentTimeoutMs: positiveMillis('assignmentTimeoutMs', options.assignmentTimeoutMs, DEFAULT_ASSIGNMENT_TIMEOUT_MS),
     deploymentVersion: options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev',
     clock: options.clock ?? systemClock,
+    voiceGateway: voiceGatewayFrom(options.voiceGateway),
   };
+}
+
+function voiceGatewayFrom(option: AgentPoolOptions['voiceGateway']): VoiceGatewayExporter | undefined {
+  const chosen = option === undefined ? voiceGatewayOptionsFromEnv() : option;
+  if (chosen === false || chosen === undefined) return undefined;
+  return chosen instanceof VoiceGatewayExporter ? chosen : new VoiceGatewayExporter(chosen);
 }

@@ -5,13 +5,14 @@ import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { AdmissionTicket, SessionOutcome } from '../admission/admission_ticket.js';
 import { errorMessage } from '../errors.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import type { UsageEvent } from '../telemetry/pool_events.js';
+import type { LatencyEvent, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
 import { ATTR_AGENT, ATTR_JOB_ID, ATTR_OUTCOME, ATTR_TENANT, SPAN_SESSION, TRACER_NAME } from '../telemetry/attributes.js';
 import type { JobAssignment } from './job_assignment.js';
 import type { BuiltSession } from './session_builder.js';
 import { runWithSessionContext, type SessionContext } from '../telemetry/session_context.js';
 import type { CallConnection, RoomTransport } from './room_transport.js';
 import { createRoomStub } from './room_stub.js';
+import { latencyFromMetrics, providerErrorFromEvent, turnLatencyFromItem } from './turn_metrics.js';
 import { usageFromMetrics } from './usage.js';
 import type { InProcessInferenceExecutor } from './inprocess_inference.js';
 
@@ -38,6 +39,8 @@ export interface SessionRunnerDeps {
   buildSession(ticket: AdmissionTicket): Promise<BuiltSession>;
   sessionContext(ticket: AdmissionTicket): SessionContext;
   recordUsage(event: UsageEvent): void;
+  recordLatency(event: LatencyEvent): void;
+  recordProviderError(event: ProviderErrorEvent): void;
   transport: RoomTransport;
   proc: JobProcess;
   inferenceExecutor: InProcessInferenceExecutor;
@@ -70,6 +73,8 @@ export class RunningSession {
   private settle!: (end: SessionEnd) => void;
   private readonly ended: Promise<SessionEnd>;
   private settled = false;
+  /** The call's trace id, when tracing is on: cost rows carry it so a trace finds its costs. */
+  private traceId: string | undefined;
 
   constructor(
     private readonly ticket: AdmissionTicket,
@@ -105,6 +110,7 @@ export class RunningSession {
       ticket.traceContext,
     );
     const spanContext = trace.setSpan(ticket.traceContext, span);
+    if (trace.isSpanContextValid(span.spanContext())) this.traceId = span.spanContext().traceId;
     const resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession } = {};
 
     const sessionContext = deps.sessionContext(ticket);
@@ -191,7 +197,12 @@ export class RunningSession {
   /** Classifies what the session itself reports. */
   private watch(session: voice.AgentSession): void {
     const { ticket, deps } = this;
+    const provider = (kind: 'llm' | 'stt' | 'tts') => providerOf(session, kind);
+    // Latency and errors are read from this session's own events, never from provider
+    // objects, which other sessions may share.
     session.on(voice.AgentSessionEventTypes.Error, (event) => {
+      const providerError = providerErrorFromEvent(ticket.tenant, ticket.agentName, event, provider);
+      if (providerError) deps.recordProviderError(providerError);
       if (!event.error.recoverable) this.end('failed', `unrecoverable ${event.error.type}: ${describeError(innerError(event.error))}`);
     });
     session.on(voice.AgentSessionEventTypes.Close, (event) => {
@@ -199,8 +210,17 @@ export class RunningSession {
       else this.end('success', `session closed: ${String(event.reason)}`);
     });
     session.on(voice.AgentSessionEventTypes.MetricsCollected, (event) => {
-      const usage = usageFromMetrics(ticket.tenant, ticket.agentName, event.metrics, (kind) => providerOf(session, kind));
+      const source = {
+        tenant: ticket.tenant, agent: ticket.agentName, jobId: ticket.jobId, roomName: ticket.roomName,
+        ...(this.traceId === undefined ? {} : { traceId: this.traceId }),
+      };
+      const usage = usageFromMetrics(source, event.metrics, provider);
       if (usage) deps.recordUsage(usage);
+      for (const latency of latencyFromMetrics(ticket.tenant, ticket.agentName, event.metrics, provider)) deps.recordLatency(latency);
+    });
+    session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (event) => {
+      const latency = turnLatencyFromItem(ticket.tenant, ticket.agentName, event.item);
+      if (latency) deps.recordLatency(latency);
     });
   }
 

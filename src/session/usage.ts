@@ -1,21 +1,30 @@
 import type { metrics } from '@livekit/agents';
 import type { UsageEvent } from '../telemetry/pool_events.js';
 
+/** Who used it: the session the metrics were collected in. */
+export interface UsageSource {
+  tenant: string;
+  agent: string;
+  jobId?: string;
+  roomName?: string;
+  traceId?: string;
+}
+
 /**
  * Turns one agents-js `metrics_collected` payload into a usage record for the tenant,
- * or undefined for metrics that are not billed usage (VAD, end of turn, ...).
+ * or undefined for metrics that are not billed usage (VAD, end of turn, ...). agents-js
+ * reports one payload per provider request (per segment for streaming TTS), so each
+ * record is one billable request.
  */
 export function usageFromMetrics(
-  tenant: string,
-  agent: string,
+  source: UsageSource,
   collected: metrics.AgentMetrics,
   fallbackProvider: (kind: 'llm' | 'stt' | 'tts') => { provider: string; model: string },
 ): UsageEvent | undefined {
   const withSource = (kind: 'llm' | 'stt' | 'tts', metadata: metrics.MetricsMetadata | undefined) => {
     const fallback = fallbackProvider(kind);
     return {
-      tenant,
-      agent,
+      ...source,
       kind,
       provider: metadata?.modelProvider || fallback.provider,
       model: metadata?.modelName || fallback.model,
@@ -28,11 +37,31 @@ export function usageFromMetrics(
         inputTokens: collected.promptTokens,
         outputTokens: collected.completionTokens,
         cachedTokens: collected.promptCachedTokens,
+        requestId: collected.requestId,
+        at: collected.timestamp,
+        ttfbMs: collected.ttftMs,
+        durationMs: collected.durationMs,
+        cancelled: collected.cancelled,
       };
     case 'stt_metrics':
-      return { ...withSource('stt', collected.metadata), audioSeconds: collected.audioDurationMs / 1000 };
+      return {
+        ...withSource('stt', collected.metadata),
+        audioSeconds: collected.audioDurationMs / 1000,
+        requestId: collected.requestId,
+        at: collected.timestamp,
+        durationMs: collected.durationMs,
+      };
     case 'tts_metrics':
-      return { ...withSource('tts', collected.metadata), characters: collected.charactersCount };
+      return {
+        ...withSource('tts', collected.metadata),
+        characters: collected.charactersCount,
+        requestId: collected.requestId,
+        ...(collected.segmentId === undefined ? {} : { segmentId: collected.segmentId }),
+        at: collected.timestamp,
+        ttfbMs: collected.ttfbMs,
+        durationMs: collected.durationMs,
+        cancelled: collected.cancelled,
+      };
     default:
       return undefined;
   }

@@ -52,6 +52,50 @@ export interface UsageEvent {
   audioSeconds?: number;
   /** TTS only: characters synthesised. */
   characters?: number;
+  /** The session (job) whose request it was; absent for usage reported from outside a session. */
+  jobId?: string;
+  roomName?: string;
+  /** The call's trace (32 hex digits), when tracing is on. */
+  traceId?: string;
+  /** The provider request, as agents-js reports it (LLM and TTS always, STT when the provider gives one). */
+  requestId?: string;
+  /** Streaming TTS reports a request in segments; each segment is billed usage of its own. */
+  segmentId?: string;
+  /** When agents-js measured the request, in ms since the epoch. */
+  at?: number;
+  /** Time to the first token (LLM) or byte (TTS), in ms. */
+  ttfbMs?: number;
+  /** The whole request, in ms (0 for streaming STT). */
+  durationMs?: number;
+  /** The request was cut short (the caller interrupted); its usage still counts. */
+  cancelled?: boolean;
+}
+
+/** Where a latency figure was measured; `turn` is end to end (caller stops speaking -> agent speaks). */
+export type LatencyStage = 'turn' | 'end_of_utterance' | 'llm_ttft' | 'llm_duration' | 'tts_ttfb' | 'tts_duration';
+
+/** One latency measurement of a session, from agents-js `metrics_collected` and chat items. */
+export interface LatencyEvent {
+  tenant: string;
+  agent: string;
+  stage: LatencyStage;
+  seconds: number;
+  /** LLM and TTS stages only. */
+  provider?: string;
+  model?: string;
+}
+
+/** The provider part that failed. */
+export type ProviderComponent = 'llm' | 'stt' | 'tts' | 'realtime';
+
+/** One provider error a session reported (agents-js `error` on the session). */
+export interface ProviderErrorEvent {
+  tenant: string;
+  agent: string;
+  component: ProviderComponent;
+  provider: string;
+  /** agents-js retries recoverable errors; an unrecoverable one fails the session. */
+  recoverable: boolean;
 }
 
 export interface PoolEventMap {
@@ -62,6 +106,8 @@ export interface PoolEventMap {
   breakerTransition: BreakerTransitionEvent;
   configLoad: ConfigLoadEvent;
   usage: UsageEvent;
+  latency: LatencyEvent;
+  providerError: ProviderErrorEvent;
   draining: { at: number };
   /** Trouble the pool reports instead of throwing (a listener that threw, a signal). */
   diagnostic: Diagnostic;

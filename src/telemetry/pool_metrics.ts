@@ -5,6 +5,8 @@ import type { ObservedPool } from './observed_pool.js';
 import type { UsageEvent } from './pool_events.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { metricSpec } from './metric_catalog.js';
+import { SeriesSeeder } from './series_seeds.js';
+import { attachSessionMetrics, boundLabel } from './session_metrics.js';
 import { DEFAULT_TENANT_LABEL_LIMIT, OTHER_TENANT_LABEL, TenantLabeler } from './tenant_labels.js';
 
 /** Something telemetry wants an operator to know, reported instead of thrown. */
@@ -36,10 +38,6 @@ const SESSION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 const ADMISSION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const LOADER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-// Provider and model names come from provider objects; bound them so one odd value
-// cannot blow up a label.
-const MAX_PROVIDER_LABEL_LENGTH = 64;
-
 /**
  * Turns what a pool decides and observes into metrics. Counters and histograms follow
  * pool events; gauges are read from the pool once per collection, so a scrape always
@@ -59,7 +57,8 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
     }),
   );
   // Tenants the pool is configured for get their labels first.
-  for (const tenant of Object.keys(pool.runtimeSnapshot().tenants)) tenants.label(tenant);
+  const initial = pool.runtimeSnapshot();
+  for (const tenant of Object.keys(initial.tenants)) tenants.label(tenant);
 
   const counter = (name: string) => {
     const m = metricSpec(name);
@@ -99,6 +98,14 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
   const loopLag = gauge('openrtc_event_loop_lag_seconds');
   const buildInfo = gauge('openrtc_build_info');
 
+  // Configured tenants' counters exist at 0 from the start; a new tenant's from its first admission.
+  const seeder = new SeriesSeeder({ started, ended, admissions, refusals, transitions, configLoads });
+  for (const [tenant, t] of Object.entries(initial.tenants)) seeder.seed(tenants.label(tenant), initial.agents, () => t.breaker !== null);
+  const seedOnAdmission = (tenant: string, raw: string | undefined, agent: string | undefined): void => {
+    if (raw === undefined) return;
+    seeder.seed(tenant, agent === undefined ? [] : [agent], () => pool.runtimeSnapshot().tenants[raw]?.breaker != null);
+  };
+
   // tenant\u0000agent pairs that have had a session, so their gauge drops to 0 instead of vanishing.
   const activePairs = new Set<string>();
   const pairKey = (tenant: string, agent: string) => `${tenant}\u0000${agent}`;
@@ -106,6 +113,7 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
   const unsubscribe = [
     pool.on('admission', (e) => {
       const tenant = tenants.label(e.tenant);
+      seedOnAdmission(tenant, e.tenant, e.agent);
       const decision = e.accepted ? 'accepted' : 'refused';
       admissions.add(1, e.agent === undefined ? { tenant, decision } : { tenant, agent: e.agent, decision });
       if (!e.accepted && e.reason !== undefined) refusals.add(1, { tenant, reason: e.reason });
@@ -136,6 +144,7 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
       }
     }),
     pool.on('usage', (e) => recordUsage(e)),
+    ...attachSessionMetrics(pool, meter, tenants),
   ];
 
   // Usage arrives many times per turn (agents-js reports TTS per segment, LLM per reply), and
@@ -240,10 +249,4 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
       lag.disable();
     },
   };
-}
-
-function boundLabel(value: string): string {
-  const trimmed = typeof value === 'string' ? value.trim() : '';
-  if (trimmed === '') return 'unknown';
-  return trimmed.length > MAX_PROVIDER_LABEL_LENGTH ? trimmed.slice(0, MAX_PROVIDER_LABEL_LENGTH) : trimmed;
 }

@@ -1,4 +1,5 @@
 import type { llm, stt, tts, VAD } from '@livekit/agents';
+import { VIRTUAL_KEY_RULE, isVirtualKey } from './virtual_key.js';
 
 /**
  * The provider objects a tenant brings: built with the tenant's own API keys. openrtc
@@ -9,6 +10,12 @@ export interface TenantProviders {
   stt?: stt.STT;
   llm?: llm.LLM | llm.RealtimeModel;
   tts?: tts.TTS;
+  /**
+   * The tenant's voicegateway virtual key: cost rows of the tenant's calls are sent with it,
+   * so voicegateway files them under the tenant. Without one the exporter's fallback key is
+   * used. Like the providers' own keys, it is never logged or exported.
+   */
+  voiceGatewayKey?: string;
 }
 
 /**
@@ -21,7 +28,7 @@ export interface TenantProviders {
 export type VadFactory = () => VAD;
 
 /** Pool-wide defaults, used where neither the tenant nor the agent class sets a provider. */
-export interface DefaultProviders extends TenantProviders {
+export interface DefaultProviders extends Omit<TenantProviders, 'voiceGatewayKey'> {
   /** One VAD shared by every session, or a factory called once per session. */
   vad?: VAD | VadFactory;
 }
@@ -35,8 +42,13 @@ export function tenantProvidersProblem(value: unknown): string | undefined {
     return `must be an object with optional stt, llm and tts provider objects, got ${kindOf(value)}`;
   }
   for (const [key, provider] of Object.entries(value)) {
+    if (key === 'voiceGatewayKey') {
+      // The rule only: the value is a secret.
+      if (provider !== undefined && !isVirtualKey(provider)) return `key "voiceGatewayKey" ${VIRTUAL_KEY_RULE}`;
+      continue;
+    }
     if (!(TENANT_PROVIDER_KEYS as readonly string[]).includes(key)) {
-      return `has unknown key "${key}" (allowed: ${TENANT_PROVIDER_KEYS.join(', ')}; prompts belong in an Agent subclass chosen by a router)`;
+      return `has unknown key "${key}" (allowed: ${TENANT_PROVIDER_KEYS.join(', ')}, voiceGatewayKey; prompts belong in an Agent subclass chosen by a router)`;
     }
     if (provider !== undefined && (typeof provider !== 'object' || provider === null)) {
       return `key "${key}" must be a provider object, got ${kindOf(provider)}`;

@@ -24,3 +24,8 @@ export type {
 export { SimulatedRoomTransport } from './simulated_room.js';
 export type { SimulatedRoomTransportOptions } from './simulated_room.js';
 export type { SimClientFrame, SimParticipant, SimServerFrame } from './sim_room_protocol.js';
+export { VoiceGatewayCollector } from './voicegateway_collector.js';
+export type { CollectorFault, IngestRequestRecord, VoiceGatewayCollectorOptions } from './voicegateway_collector.js';
+export { PostgresRequestsTable, REQUEST_COLUMNS } from './requests_table.js';
+export type { RequestStore, SqlClient, StoredRequest } from './requests_table.js';
+export { validateIngestRow } from './ingest_rows.js';

@@ -11,7 +11,7 @@ export const PARTICIPANT_ATTR_AGENT = 'openrtc.agent';
 
 export interface PoolJobHandlerOptions {
   pool: PoolRuntime;
-  runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage'>;
+  runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage' | 'recordLatency' | 'recordProviderError'>;
   loadMonitor: LoadMonitor;
   maxSessions: number | undefined;
   /** Told when a hosted session ends, to report the job status to the server. */
@@ -61,6 +61,8 @@ export class PoolJobHandler implements JobHandler {
       buildSession: (t) => pool.buildSession(t),
       sessionContext: (t) => pool.sessionContext(t),
       recordUsage: (event) => pool.recordUsage(event),
+      recordLatency: (event) => pool.recordLatency(event),
+      recordProviderError: (event) => pool.recordProviderError(event),
     });
     this.sessions.set(ticket.jobId, session);
     void session.done.then((end) => {

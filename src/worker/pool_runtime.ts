@@ -2,7 +2,8 @@ import type { AdmissionDecision, CallRequest } from '../admission/admission_deci
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
 import type { BuiltSession } from '../session/session_builder.js';
 import type { ObservedPool } from '../telemetry/observed_pool.js';
-import type { UsageEvent } from '../telemetry/pool_events.js';
+import type { LatencyEvent, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
+import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
 import type { SessionContext } from '../telemetry/session_context.js';
 import type { Clock } from '../util/clock.js';
 
@@ -24,5 +25,9 @@ export interface PoolRuntime extends ObservedPool {
   buildSession(ticket: AdmissionTicket): Promise<BuiltSession>;
   sessionContext(ticket: AdmissionTicket): SessionContext;
   recordUsage(event: UsageEvent): void;
+  recordLatency(event: LatencyEvent): void;
+  recordProviderError(event: ProviderErrorEvent): void;
+  /** The pool's cost exporter, started and flushed with the worker; undefined when off. */
+  readonly voiceGateway: VoiceGatewayExporter | undefined;
   startDraining(): void;
 }

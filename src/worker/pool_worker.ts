@@ -163,6 +163,11 @@ export class PoolWorker {
       const handle: PoolMetricsHandle = this.telemetry.attach(this.pool, { workerLoad: () => this.handler.lastLoad });
       this.cleanups.push(() => handle.detach());
     }
+    this.pool.voiceGateway?.attach(this.pool, {
+      ...(this.telemetry ? { meter: this.telemetry.meter } : {}),
+      logger: this.logger,
+      revision: this.pool.deploymentVersion,
+    });
     try {
       await this.options.prewarm?.(this.proc);
       await this.connection.start();
@@ -237,8 +242,11 @@ export class PoolWorker {
     return report;
   }
 
-  /** Lets go of what start() took: telemetry, log bindings, the lag monitor. */
+  /** Lets go of what start() took: cost export (flushed first), telemetry, log bindings, the lag monitor. */
   private async release(): Promise<void> {
+    // Every session has ended by now, so every cost row exists: send them before the
+    // meter that counts their delivery shuts down.
+    await this.pool.voiceGateway?.close();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.loadMonitor.stop();
     if (this.telemetry && this.ownsTelemetry) await this.telemetry.shutdown();

@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { OpenRtcError, errorMessage } from '../errors.js';
 import type { TimerHandle } from '../util/clock.js';
 import { TypedEvents } from '../util/typed_events.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../util/backoff.js';
 import type { AvailabilityAnswer, JobEndStatus } from './job_handler.js';
 import { decodeServerMessage, toJobRequest } from './protocol_codec.js';
 import {

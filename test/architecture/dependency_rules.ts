@@ -14,6 +14,7 @@ export const LAYERS: ReadonlyArray<{ name: string; paths: readonly string[] }> =
   { name: 'routing', paths: ['routing/'] },
   { name: 'admission', paths: ['admission/'] },
   { name: 'telemetry', paths: ['telemetry/'] },
+  { name: 'exporters', paths: ['voicegateway/'] },
   { name: 'session', paths: ['session/'] },
   { name: 'worker', paths: ['worker/'] },
   { name: 'pool', paths: ['pool/'] },

@@ -215,7 +215,7 @@ describe('constructor validation', () => {
     ['tenantConfig keyed by a bad tenant id', { tenantConfig: { 'a/b': {} } },
       `\`tenantConfig["a/b"]\` key is not a tenant id: it ${RULE}, got "a/b"`],
     ['tenantConfig with a prompt key', { tenantConfig: { acme: { prompt: 'Be nice.' } } },
-      '`tenantConfig["acme"]` has unknown key "prompt" (allowed: stt, llm, tts; prompts belong in an Agent subclass chosen by a router)'],
+      '`tenantConfig["acme"]` has unknown key "prompt" (allowed: stt, llm, tts, voiceGatewayKey; prompts belong in an Agent subclass chosen by a router)'],
     ['tenantConfig with providers that are not an object', { tenantConfig: { acme: 'acme-key' } },
       '`tenantConfig["acme"]` must be an object with optional stt, llm and tts provider objects, got a string'],
     ['tenantConfig with a provider that is a string', { tenantConfig: { acme: { llm: 'gpt-4o' } } },
@@ -265,7 +265,7 @@ describe('constructor validation', () => {
     for (const name of POOL_OPTION_NAMES.filter((n) => n !== 'deploymentVersion')) {
       let message = '';
       try {
-        new AgentPool({ [name]: secret } as AgentPoolOptions);
+        new AgentPool({ [name]: secret });
       } catch (error: unknown) {
         message = error instanceof Error ? error.message : String(error);
       }

@@ -1,6 +1,6 @@
 import { JobProcess, initializeLogger, voice } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AgentPool, type UsageEvent } from '../../src/index.js';
+import { AgentPool, type LatencyEvent, type ProviderErrorEvent, type UsageEvent } from '../../src/index.js';
 import { ManualClock, ScriptedLLM } from '../../src/testing/index.js';
 import { InProcessInferenceExecutor } from '../../src/session/inprocess_inference.js';
 import type { CallConnection, RoomTransport } from '../../src/session/room_transport.js';
@@ -77,10 +77,16 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
   const transport = new LoopbackTransport();
   const usage: UsageEvent[] = [];
   pool.on('usage', (event) => usage.push(event));
+  const latency: LatencyEvent[] = [];
+  pool.on('latency', (event) => latency.push(event));
+  const providerErrors: ProviderErrorEvent[] = [];
+  pool.on('providerError', (event) => providerErrors.push(event));
   const deps = {
     buildSession: pool.runtime.buildSession,
     sessionContext: pool.runtime.sessionContext,
     recordUsage: (event: UsageEvent) => pool.runtime.recordUsage(event),
+    recordLatency: (event: LatencyEvent) => pool.runtime.recordLatency(event),
+    recordProviderError: (event: ProviderErrorEvent) => pool.runtime.recordProviderError(event),
     transport,
     proc: new JobProcess(),
     inferenceExecutor: new InProcessInferenceExecutor(),
@@ -99,13 +105,13 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
     await Promise.race([transport.calls.at(-1)!.ready, session.done]);
     return session;
   };
-  return { pool, transport, usage, launch, clock };
+  return { pool, transport, usage, latency, providerErrors, launch, clock };
 }
 
 describe('RunningSession', () => {
   it('answers text turns with the tenant provider and ends as success on hangup', async () => {
     const acme = new ScriptedLLM({ reply: (t) => `acme says ${t}`, provider: 'openai', model: 'gpt-4o' });
-    const { pool, transport, usage, launch } = setup({ acme });
+    const { pool, transport, usage, latency, providerErrors, launch } = setup({ acme });
     const session = await launch('J1', 'acme');
     const call = transport.calls[0]!;
     await call.say('hello');
@@ -122,17 +128,27 @@ describe('RunningSession', () => {
     expect(llmUsage.length).toBe(2);
     expect(llmUsage[0]).toMatchObject({ tenant: 'acme', agent: 'support', provider: 'openai', model: 'gpt-4o' });
     expect(llmUsage[0]!.outputTokens).toBeGreaterThan(0);
+    // One time-to-first-token and one duration per reply, named by the tenant's provider.
+    expect(latency.map((l) => l.stage).sort()).toEqual(['llm_duration', 'llm_duration', 'llm_ttft', 'llm_ttft']);
+    for (const l of latency) {
+      expect(l).toMatchObject({ tenant: 'acme', agent: 'support', provider: 'openai', model: 'gpt-4o' });
+      expect(l.seconds).toBeGreaterThanOrEqual(0);
+      expect(l.seconds).toBeLessThan(5);
+    }
+    expect(providerErrors).toEqual([]);
   });
 
   it('a failing provider fails only its own session', async () => {
     const broken = new ScriptedLLM({ failWith: 'invalid api key' });
-    const { pool, transport, launch } = setup({ broken });
+    const { pool, transport, providerErrors, launch } = setup({ broken });
     const session = await launch('J2', 'broken');
     void transport.calls[0]!.say('hello');
     const end = await session.done;
     expect(end.outcome).toBe('failed');
     expect(end.detail).toContain('invalid api key');
     expect(pool.runtimeSnapshot().tenants.broken?.failed).toBe(1);
+    expect(providerErrors.length).toBeGreaterThanOrEqual(1);
+    expect(providerErrors.at(-1)).toEqual({ tenant: 'broken', agent: 'support', component: 'llm', provider: 'scripted', recoverable: false });
   });
 
   it('a hung turn fails after the turn timeout', async () => {

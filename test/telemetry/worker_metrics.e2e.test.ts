@@ -14,8 +14,15 @@ const ACME_CALLS = [['hello there', 'what time is it?'], ['bye now']];
 const GLOBEX_TURNS = ['open a ticket'];
 
 // Text calls never run speech-to-text or text-to-speech (agents-js drops both in a
-// text-only session), so those usage families cannot appear in this scrape.
-const NOT_IN_TEXT_CALLS = ['openrtc_stt_audio_seconds_total', 'openrtc_tts_characters_total'];
+// text-only session), and have no speech to time, so those families cannot appear here.
+const NOT_IN_TEXT_CALLS = [
+  'openrtc_stt_audio_seconds_total', 'openrtc_tts_characters_total', 'openrtc_turn_latency_seconds',
+  'openrtc_eou_delay_seconds', 'openrtc_tts_ttfb_seconds', 'openrtc_tts_duration_seconds',
+  // The voicegateway delivery families exist only when the pool exports costs (not here).
+  'openrtc_voicegateway_records_sent_total', 'openrtc_voicegateway_records_duplicate_total',
+  'openrtc_voicegateway_records_retried_total', 'openrtc_voicegateway_records_dropped_total',
+  'openrtc_voicegateway_buffered_records',
+];
 
 let h: Harness;
 let whileGlobexRuns: Scrape;
@@ -78,7 +85,10 @@ afterAll(async () => {
 
 describe('a worker\'s /metrics after real calls of three tenants', () => {
   const v = (name: string, labels: Record<string, string> = {}) => valueOf(final, name, labels);
-  const series = (s: Scrape, name: string) => s.samples.filter((x) => x.name === name).map((x) => ({ ...x.labels, value: x.value }));
+  // Series that counted something; the zeros every tenant starts with are checked apart.
+  const series = (s: Scrape, name: string) =>
+    s.samples.filter((x) => x.name === name && x.value !== 0).map((x) => ({ ...x.labels, value: x.value }));
+  const gauges = (s: Scrape, name: string) => s.samples.filter((x) => x.name === name).map((x) => ({ ...x.labels, value: x.value }));
 
   it('counts sessions started and ended by outcome, per tenant and agent', () => {
     expect(series(final, 'openrtc_sessions_started_total')).toEqual(expect.arrayContaining([
@@ -121,15 +131,15 @@ describe('a worker\'s /metrics after real calls of three tenants', () => {
   });
 
   it('reports caps, utilization and breaker state per tenant', () => {
-    expect(series(final, 'openrtc_tenant_session_cap')).toEqual([{ tenant: 'globex', value: 1 }]);
-    expect(series(final, 'openrtc_tenant_cap_utilization_ratio')).toEqual([{ tenant: 'globex', value: 0 }]);
+    expect(gauges(final, 'openrtc_tenant_session_cap')).toEqual([{ tenant: 'globex', value: 1 }]);
+    expect(gauges(final, 'openrtc_tenant_cap_utilization_ratio')).toEqual([{ tenant: 'globex', value: 0 }]);
     expect(valueOf(whileGlobexRuns, 'openrtc_tenant_cap_utilization_ratio', { tenant: 'globex' })).toBe(1);
-    expect(series(final, 'openrtc_tenant_breaker_state')).toEqual(expect.arrayContaining([
+    expect(gauges(final, 'openrtc_tenant_breaker_state')).toEqual(expect.arrayContaining([
       { tenant: 'acme', value: 0 },
       { tenant: 'globex', value: 0 },
       { tenant: 'initech', value: 2 },
     ]));
-    expect(series(final, 'openrtc_tenant_breaker_state')).toHaveLength(3);
+    expect(gauges(final, 'openrtc_tenant_breaker_state')).toHaveLength(3);
     expect(series(final, 'openrtc_breaker_transitions_total')).toEqual([{ tenant: 'initech', from: 'closed', to: 'open', value: 1 }]);
   });
 
@@ -160,6 +170,29 @@ describe('a worker\'s /metrics after real calls of three tenants', () => {
       { tenant: 'globex', provider: 'anthropic', model: 'claude-sonnet', type: 'output', value: globex.output },
     ]));
     expect(series(final, 'openrtc_llm_tokens_total')).toHaveLength(4);
+  });
+
+  it('times each tenant\'s LLM requests and counts the failing provider\'s errors', () => {
+    for (const [tenant, provider, model, replies] of [['acme', 'openai', 'gpt-4o', 3], ['globex', 'anthropic', 'claude-sonnet', 1]] as const) {
+      const labels = { tenant, agent: 'support', provider, model };
+      expect(v('openrtc_llm_ttft_seconds_count', labels), tenant).toBe(replies);
+      expect(v('openrtc_llm_duration_seconds_count', labels), tenant).toBe(replies);
+      expect(v('openrtc_llm_ttft_seconds_sum', labels)).toBeGreaterThan(0);
+      expect(v('openrtc_llm_ttft_seconds_sum', labels)).toBeLessThan(replies * 5);
+    }
+    // Each failed initech call reported its provider's unrecoverable error; nobody else's.
+    expect(series(final, 'openrtc_provider_errors_total').map(({ value: _value, ...labels }) => labels)).toEqual([
+      { tenant: 'initech', component: 'llm', provider: 'openai', kind: 'unrecoverable' },
+    ]);
+    expect(v('openrtc_provider_errors_total', { tenant: 'initech', component: 'llm', provider: 'openai', kind: 'unrecoverable' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('started each tenant\'s counters at 0 at its first admission', () => {
+    expect(v('openrtc_sessions_ended_total', { tenant: 'acme', agent: 'support', outcome: 'failed' })).toBe(0);
+    expect(v('openrtc_admission_refusals_total', { tenant: 'acme', reason: 'circuit_open' })).toBe(0);
+    expect(v('openrtc_breaker_transitions_total', { tenant: 'globex', from: 'closed', to: 'open' })).toBe(0);
+    expect(v('openrtc_tenant_config_loads_total', { tenant: 'globex', result: 'error' })).toBe(0);
+    expect(v('openrtc_provider_errors_total', { tenant: 'acme', component: 'llm', provider: 'openai', kind: 'unrecoverable' })).toBe(0);
   });
 
   it('reports worker-wide gauges', () => {

@@ -129,10 +129,12 @@ describe('tenantConfig loader', () => {
 
   it('refuses junk answers with config_error naming the rule', async () => {
     const junk: [unknown, string][] = [
-      [{ prompt: 'x' }, 'has unknown key "prompt" (allowed: stt, llm, tts; prompts belong in an Agent subclass chosen by a router)'],
+      [{ prompt: 'x' }, 'has unknown key "prompt" (allowed: stt, llm, tts, voiceGatewayKey; prompts belong in an Agent subclass chosen by a router)'],
       ['gpt-4o', 'must be an object with optional stt, llm and tts provider objects, got a string'],
       [[providers('a').llm], 'must be an object with optional stt, llm and tts provider objects, got an array'],
       [{ llm: 'gpt-4o' }, 'key "llm" must be a provider object, got a string'],
+      // A malformed virtual key is named by its rule, never echoed.
+      [{ voiceGatewayKey: 'vk_short-but-secret' }, 'key "voiceGatewayKey" must be a voicegateway virtual key ("vk_" and 32 base32 characters)'],
     ];
     for (const [answer, rule] of junk) {
       const { pool } = setup(() => answer as TenantProviders);
