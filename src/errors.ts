@@ -12,7 +12,9 @@ export type RefusalReason =
   | 'circuit_open'
   | 'tenant_cap'
   | 'global_cap'
-  | 'config_error';
+  | 'config_error'
+  /** A reservation or breaker store failed during the decision (e.g. a shared store is unreachable). */
+  | 'store_unavailable';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'invalid_tenant',
@@ -22,6 +24,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'tenant_cap',
   'global_cap',
   'config_error',
+  'store_unavailable',
 ];
 
 export type OpenRtcErrorCode =

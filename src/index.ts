@@ -32,6 +32,22 @@ export type { BreakerStore } from './admission/breaker_store.js';
 export type { BreakerStatus, BreakerTransitionEvent } from './admission/circuit_breaker.js';
 export { InMemoryReservationStore } from './admission/reservation_store.js';
 export type { ReservationStore, ReserveRequest, ReserveResult } from './admission/reservation_store.js';
+export type {
+  ManagedStore,
+  OutagePolicy,
+  StoreKind,
+  StoreMode,
+  StoreModeEvent,
+  StoreObserver,
+  StoreOperationEvent,
+  StoreStatus,
+} from './admission/store_status.js';
+export { RedisReservationStore } from './fleet/redis_reservation_store.js';
+export type { RedisReservationStoreOptions } from './fleet/redis_reservation_store.js';
+export { RedisBreakerStore } from './fleet/redis_breaker_store.js';
+export type { RedisBreakerStoreOptions } from './fleet/redis_breaker_store.js';
+export type { RedisStoreOptions } from './fleet/fleet_options.js';
+export { createRedisClient } from './fleet/redis_client.js';
 
 export type { AgentClass } from './routing/agent_registry.js';
 export type { AgentRouter, RouteRequest } from './routing/router.js';

@@ -34,6 +34,8 @@ describe('public surface', () => {
       'OpenRtcError',
       'REFUSAL_REASONS',
       'ROW_TENANT_SQL',
+      'RedisBreakerStore',
+      'RedisReservationStore',
       'SNAPSHOT_SCHEMA_VERSION',
       'SPAN_ADMISSION',
       'SPAN_SESSION',
@@ -46,6 +48,7 @@ describe('public surface', () => {
       'costByTenantSql',
       'costRowsByTraceSql',
       'createLogger',
+      'createRedisClient',
       'currentAgentName',
       'currentSessionId',
       'currentTenant',
@@ -83,6 +86,7 @@ describe('public surface', () => {
       'tenant_cap',
       'global_cap',
       'config_error',
+      'store_unavailable',
     ]);
   });
 });

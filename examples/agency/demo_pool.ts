@@ -44,3 +44,7 @@ export function createDemoPool(overrides: Partial<AgentPoolOptions> = {}): Agent
     ...overrides,
   });
 }
+
+// `openrtc dev examples/agency/demo_pool.ts` (and `start`, `tenant verify --pool`) call this
+// with the deploy-time options from their flags.
+export default createDemoPool;

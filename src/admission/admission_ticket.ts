@@ -57,8 +57,8 @@ export interface TicketInit {
   agentClass: AgentClass;
   /** The tenant's own providers, or null when it uses the defaults. */
   tenantProviders: TenantProviders | null;
-  /** Admitted as a half-open breaker probe. */
-  probe: boolean;
+  /** The breaker's half-open period this call was admitted into as a probe; null if not a probe. */
+  probeEpisode: number | null;
   admittedAt: number;
   roomName: string;
   /** The trace context of the call's admission span, so the session span joins its trace. */
@@ -76,7 +76,7 @@ export class AdmissionTicket {
   readonly agentName: string;
   readonly agentClass: AgentClass;
   readonly tenantProviders: TenantProviders | null;
-  readonly probe: boolean;
+  readonly probeEpisode: number | null;
   readonly admittedAt: number;
   readonly roomName: string;
   readonly traceContext: Context;
@@ -89,10 +89,15 @@ export class AdmissionTicket {
     this.agentName = init.agentName;
     this.agentClass = init.agentClass;
     this.tenantProviders = init.tenantProviders;
-    this.probe = init.probe;
+    this.probeEpisode = init.probeEpisode;
     this.admittedAt = init.admittedAt;
     this.roomName = init.roomName;
     this.traceContext = init.traceContext;
+  }
+
+  /** Admitted as a half-open breaker probe. */
+  get probe(): boolean {
+    return this.probeEpisode !== null;
   }
 
   get state(): TicketState {

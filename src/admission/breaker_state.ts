@@ -12,25 +12,41 @@ export interface OutcomeSample {
   failed: boolean;
 }
 
+/**
+ * Every state carries `episode`: the id of the current half-open period, or of the latest
+ * one before it (0 before the first). Probes are admitted into one episode and only an
+ * outcome or a returned slot of that same episode counts for it, so a probe that outlives
+ * its half-open period never frees a slot in, or decides, a later one.
+ */
 export type BreakerState =
-  | { name: 'closed'; samples: OutcomeSample[] }
-  | { name: 'open'; openedAt: number; reopenAt: number; trips: number }
-  | { name: 'half_open'; since: number; probesAdmitted: number; probesSucceeded: number; trips: number };
+  | { name: 'closed'; samples: OutcomeSample[]; episode: number }
+  | { name: 'open'; openedAt: number; reopenAt: number; trips: number; episode: number }
+  | { name: 'half_open'; since: number; probesAdmitted: number; probesSucceeded: number; trips: number; episode: number };
 
-export const closed = (samples: OutcomeSample[] = []): BreakerState => ({ name: 'closed', samples });
-export const open = (now: number, policy: BreakerPolicy, trips: number): BreakerState => ({
+export const closed = (samples: OutcomeSample[] = [], episode = 0): BreakerState => ({ name: 'closed', samples, episode });
+export const open = (now: number, policy: BreakerPolicy, trips: number, episode: number): BreakerState => ({
   name: 'open',
   openedAt: now,
   reopenAt: now + policy.cooldownMs,
   trips,
+  episode,
 });
-export const halfOpen = (now: number, trips: number): BreakerState => ({
+export const halfOpen = (now: number, trips: number, episode: number): BreakerState => ({
   name: 'half_open',
   since: now,
   probesAdmitted: 0,
   probesSucceeded: 0,
   trips,
+  episode,
 });
+
+/**
+ * The id of the half-open period that follows one with id `previous`. It grows by at least
+ * one, and jumps to the clock reading when that is larger: ids then stay unique even when
+ * a store forgets a tenant's state at rest (its episode restarts from 0) while a probe of
+ * an old episode is still running somewhere.
+ */
+export const nextEpisode = (previous: number, now: number): number => Math.max(previous + 1, Math.floor(now));
 
 export type TransitionReason = 'failure_ratio' | 'cooldown_elapsed' | 'probe_succeeded' | 'probe_failed';
 
@@ -46,13 +62,20 @@ export interface Step<T> {
   transitions: Transition[];
 }
 
-export type AdmitVerdict = { allowed: true; probe: boolean } | { allowed: false; retryAt: number };
+/** `probeEpisode` is the half-open period a probe was admitted into, null for an ordinary session. */
+export type AdmitVerdict = { allowed: true; probeEpisode: number | null } | { allowed: false; retryAt: number };
+
+/** How a session ended, for the breaker: failed or not, and the episode if it was a probe. */
+export interface OutcomeReport {
+  failed: boolean;
+  probeEpisode: number | null;
+}
 
 /** Moves an open breaker whose cooldown has passed to half-open. */
 function settle(state: BreakerState, now: number): { state: BreakerState; transitions: Transition[] } {
   if (state.name === 'open' && now >= state.reopenAt) {
     return {
-      state: halfOpen(now, state.trips),
+      state: halfOpen(now, state.trips, nextEpisode(state.episode, now)),
       transitions: [{ from: 'open', to: 'half_open', reason: 'cooldown_elapsed' }],
     };
   }
@@ -65,7 +88,7 @@ export function admit(state: BreakerState, policy: BreakerPolicy, now: number): 
   const current = settled.state;
   switch (current.name) {
     case 'closed':
-      return { next: current, result: { allowed: true, probe: false }, transitions: settled.transitions };
+      return { next: current, result: { allowed: true, probeEpisode: null }, transitions: settled.transitions };
     case 'open':
       return { next: current, result: { allowed: false, retryAt: current.reopenAt }, transitions: settled.transitions };
     case 'half_open':
@@ -74,28 +97,29 @@ export function admit(state: BreakerState, policy: BreakerPolicy, now: number): 
       }
       return {
         next: { ...current, probesAdmitted: current.probesAdmitted + 1 },
-        result: { allowed: true, probe: true },
+        result: { allowed: true, probeEpisode: current.episode },
         transitions: settled.transitions,
       };
   }
 }
 
-/** Gives back a probe slot whose session never ran (refused by a cap, or cancelled). */
-export function returnProbe(state: BreakerState): Step<void> {
-  if (state.name !== 'half_open' || state.probesAdmitted === 0) return { next: state, result: undefined, transitions: [] };
+/**
+ * Gives back a probe slot whose session never ran (refused by a cap, or cancelled). A probe
+ * of an earlier half-open period has no slot in the current one: nothing changes.
+ */
+export function returnProbe(state: BreakerState, episode: number): Step<void> {
+  if (state.name !== 'half_open' || state.episode !== episode || state.probesAdmitted === 0) {
+    return { next: state, result: undefined, transitions: [] };
+  }
   return { next: { ...state, probesAdmitted: state.probesAdmitted - 1 }, result: undefined, transitions: [] };
 }
 
 /**
- * Records how a session ended. Only probes decide a half-open breaker; sessions admitted
- * before the breaker opened do not reopen or close it when they finish late.
+ * Records how a session ended. Only probes of the current half-open period decide it;
+ * sessions admitted before the breaker opened, and probes of an earlier half-open period,
+ * finish as ordinary outcomes (a sample while closed, nothing while open or half-open).
  */
-export function recordOutcome(
-  state: BreakerState,
-  policy: BreakerPolicy,
-  now: number,
-  outcome: { failed: boolean; probe: boolean },
-): Step<void> {
+export function recordOutcome(state: BreakerState, policy: BreakerPolicy, now: number, outcome: OutcomeReport): Step<void> {
   const settled = settle(state, now);
   const current = settled.state;
   const transitions = [...settled.transitions];
@@ -104,19 +128,19 @@ export function recordOutcome(
     const failures = samples.filter((s) => s.failed).length;
     if (samples.length >= policy.minSamples && failures / samples.length > policy.failureRatio) {
       transitions.push({ from: 'closed', to: 'open', reason: 'failure_ratio' });
-      return { next: open(now, policy, 1), result: undefined, transitions };
+      return { next: open(now, policy, 1, current.episode), result: undefined, transitions };
     }
-    return { next: closed(samples), result: undefined, transitions };
+    return { next: closed(samples, current.episode), result: undefined, transitions };
   }
-  if (current.name === 'half_open' && outcome.probe) {
+  if (current.name === 'half_open' && outcome.probeEpisode === current.episode) {
     if (outcome.failed) {
       transitions.push({ from: 'half_open', to: 'open', reason: 'probe_failed' });
-      return { next: open(now, policy, current.trips + 1), result: undefined, transitions };
+      return { next: open(now, policy, current.trips + 1, current.episode), result: undefined, transitions };
     }
     const succeeded = current.probesSucceeded + 1;
     if (succeeded >= policy.halfOpenProbes) {
       transitions.push({ from: 'half_open', to: 'closed', reason: 'probe_succeeded' });
-      return { next: closed(), result: undefined, transitions };
+      return { next: closed([], current.episode), result: undefined, transitions };
     }
     return { next: { ...current, probesSucceeded: succeeded }, result: undefined, transitions };
   }

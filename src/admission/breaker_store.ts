@@ -14,6 +14,9 @@ import { type BreakerState, type Step, closed } from './breaker_state.js';
  * - **Unknown tenants are closed.** `read` of a tenant never written resolves `closed()`.
  * - **Reads are for reporting.** `read` and `tenants` may be stale as soon as they resolve;
  *   decisions go through `update`.
+ * - **Rejecting is safe.** An `update` that rejects must not have written; the pool then
+ *   refuses the call being decided with `store_unavailable`, and reports a failed update
+ *   at a session's end as a process warning.
  */
 export interface BreakerStore {
   update<T>(tenant: string, step: (state: BreakerState) => Step<T>): Promise<Step<T>>;

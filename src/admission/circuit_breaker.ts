@@ -4,6 +4,7 @@ import {
   type AdmitVerdict,
   type BreakerState,
   type BreakerStateName,
+  type OutcomeReport,
   type Step,
   type TransitionReason,
   admit,
@@ -56,11 +57,12 @@ export class TenantCircuitBreaker {
     return this.apply(tenant, (state, now) => admit(state, this.policy, now));
   }
 
-  async returnProbe(tenant: string): Promise<void> {
-    await this.apply(tenant, (state) => returnProbe(state));
+  /** Gives back the slot of a probe of `episode` that never ran; a later episode keeps its own. */
+  async returnProbe(tenant: string, episode: number): Promise<void> {
+    await this.apply(tenant, (state) => returnProbe(state, episode));
   }
 
-  async record(tenant: string, outcome: { failed: boolean; probe: boolean }): Promise<void> {
+  async record(tenant: string, outcome: OutcomeReport): Promise<void> {
     await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
   }
 

@@ -19,6 +19,9 @@
  * - **Leases may expire.** A shared store may give each lease a time to live and renew the
  *   leases it granted until they are released, so the slots of a crashed worker return.
  *   The in-memory store lives and dies with its process and needs no expiry.
+ * - **Rejecting is safe.** When `tryReserve` rejects, the pool refuses the call with
+ *   `store_unavailable` and releases the lease id in case the slot was taken before the
+ *   failure; a rejected `release` is reported as a process warning.
  */
 export interface ReserveRequest {
   /** The lease id: unique per call (the LiveKit job id). */
@@ -30,7 +33,11 @@ export interface ReserveRequest {
   globalCap: number | undefined;
 }
 
-export type ReserveResult = { reserved: true } | { reserved: false; reason: 'tenant_cap' | 'global_cap' };
+/**
+ * `store_unavailable`: a shared store could not reach its backend and its declared policy
+ * is to refuse (`fail-closed`) rather than decide without the fleet.
+ */
+export type ReserveResult = { reserved: true } | { reserved: false; reason: 'tenant_cap' | 'global_cap' | 'store_unavailable' };
 
 export interface ReservationStore {
   /** Checks both caps and takes the slot in one atomic step (see the contract above). */

@@ -5,6 +5,7 @@ import { AdmissionTicket, type TicketEnd, type TicketHost, type TicketInit } fro
 import type { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
 import type { ReservationStore } from '../admission/reservation_store.js';
 import { OpenRtcError, type RefusalReason } from '../errors.js';
+import type { OutcomeReport } from '../admission/breaker_state.js';
 import type { AgentRegistry } from '../routing/agent_registry.js';
 import { type AgentRouter, routeCall } from '../routing/router.js';
 import {
@@ -16,6 +17,7 @@ import { parseMetadata } from '../tenancy/metadata.js';
 import type { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import { resolveTenant } from '../tenancy/tenant_id.js';
 import type { Clock } from '../util/clock.js';
+import type { Diagnostic } from '../util/diagnostic.js';
 import type { TypedEvents } from '../util/typed_events.js';
 import type { LiveSessions } from './live_sessions.js';
 import type { TenantCaps } from './tenant_caps.js';
@@ -32,6 +34,8 @@ export interface AdmissionParts {
   events: TypedEvents<PoolEventMap>;
   assignmentTimeoutMs: number;
   isDraining(): boolean;
+  /** Where trouble that must not change an outcome is reported. */
+  report(diagnostic: Diagnostic): void;
 }
 
 /** A refusal, with what had been decided when it was made. */
@@ -75,7 +79,7 @@ export class AdmissionControl implements TicketHost {
   /** The seven steps; resolves what the ticket needs, or why the call is refused. */
   private async decide(pending: Pending): Promise<Refusal | Omit<TicketInit, 'admittedAt' | 'traceContext'>> {
     const { request } = pending;
-    const { registry, router, config, breaker } = this.parts;
+    const { registry, router, config } = this.parts;
     const jobMetadata = parseMetadata(request.jobMetadata);
     const roomMetadata = parseMetadata(request.roomMetadata);
     const resolved = resolveTenant(jobMetadata, roomMetadata);
@@ -102,16 +106,24 @@ export class AdmissionControl implements TicketHost {
     // Draining may have begun while the loader ran.
     if (this.parts.isDraining()) return DRAINING;
 
-    let probe = false;
-    if (breaker) {
+    const admitted = await this.checkBreaker(pending, tenant);
+    if ('refused' in admitted) return admitted;
+    const reserved = await this.reserve(pending, tenant, admitted.probeEpisode);
+    if (reserved) return reserved;
+    return { jobId: request.jobId, tenant, agentName, agentClass, tenantProviders, probeEpisode: admitted.probeEpisode, roomName: request.roomName };
+  }
+
+  /** The breaker's verdict; a breaker store that throws refuses the call with `store_unavailable`. */
+  private async checkBreaker(pending: Pending, tenant: string): Promise<Refusal | { probeEpisode: number | null }> {
+    const { breaker } = this.parts;
+    if (!breaker) return { probeEpisode: null };
+    try {
       // Run inside the admission span so a transition it causes is recorded on it.
       const verdict = await context.with(trace.setSpan(context.active(), pending.span), () => breaker.admit(tenant));
-      if (!verdict.allowed) return this.breakerRefusal(tenant, verdict.retryAt);
-      probe = verdict.probe;
+      return verdict.allowed ? { probeEpisode: verdict.probeEpisode } : this.breakerRefusal(tenant, verdict.retryAt);
+    } catch (error: unknown) {
+      return { refused: 'store_unavailable', message: storeFailure('breaker store', error) };
     }
-    const reserved = await this.reserve(request.jobId, tenant, probe);
-    if (reserved) return reserved;
-    return { jobId: request.jobId, tenant, agentName, agentClass, tenantProviders, probe, roomName: request.roomName };
   }
 
   private breakerRefusal(tenant: string, retryAt: number): Refusal {
@@ -125,15 +137,33 @@ export class AdmissionControl implements TicketHost {
   }
 
   /** Takes the slot; on a refusal the probe slot is given back. */
-  private async reserve(jobId: string, tenant: string, probe: boolean): Promise<Refusal | undefined> {
-    const { store, caps, breaker } = this.parts;
+  private async reserve(pending: Pending, tenant: string, probeEpisode: number | null): Promise<Refusal | undefined> {
+    const { store, caps } = this.parts;
+    const jobId = pending.request.jobId;
     const tenantCap = caps.capFor(tenant);
-    const reserved = await store.tryReserve({ id: jobId, tenant, tenantCap, globalCap: caps.global });
+    let reserved;
+    try {
+      // Inside the admission span, so the store's own span (a shared store's) joins the call's trace.
+      reserved = await context.with(trace.setSpan(context.active(), pending.span), () =>
+        store.tryReserve({ id: jobId, tenant, tenantCap, globalCap: caps.global }));
+    } catch (error: unknown) {
+      // The store may have taken the slot before it failed (a reply lost on the way back):
+      // releasing an id it does not hold changes nothing, so give back both to be sure.
+      await this.releaseLease(jobId);
+      await this.giveBackProbe(tenant, probeEpisode);
+      return { refused: 'store_unavailable', message: storeFailure('reservation store', error) };
+    }
     if (reserved.reserved) return undefined;
-    if (probe) await breaker?.returnProbe(tenant);
-    return reserved.reason === 'tenant_cap'
-      ? { refused: 'tenant_cap', message: `tenant "${tenant}" is at its cap of ${tenantCap} sessions` }
-      : { refused: 'global_cap', message: `the worker is at its cap of ${caps.global} sessions` };
+    await this.giveBackProbe(tenant, probeEpisode);
+    switch (reserved.reason) {
+      case 'tenant_cap':
+        return { refused: 'tenant_cap', message: `tenant "${tenant}" is at its cap of ${tenantCap} sessions` };
+      case 'global_cap':
+        return { refused: 'global_cap', message: `the worker is at its cap of ${caps.global} sessions` };
+      case 'store_unavailable':
+        // A shared store out of reach whose declared policy is to refuse (fail-closed).
+        return { refused: 'store_unavailable', message: 'the reservation store is unavailable and its policy is to refuse calls' };
+    }
   }
 
   private async accept(pending: Pending, init: Omit<TicketInit, 'admittedAt' | 'traceContext'>): Promise<AdmissionDecision> {
@@ -142,19 +172,20 @@ export class AdmissionControl implements TicketHost {
     // A simultaneous request for the same job may have won the race to the slot.
     const raced = live.get(init.jobId);
     if (raced) {
-      if (init.probe) await this.parts.breaker?.returnProbe(init.tenant);
+      await this.giveBackProbe(init.tenant, init.probeEpisode);
       span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: init.tenant, [ATTR_AGENT]: init.agentName });
       span.end();
       return { accepted: true, ticket: raced };
     }
-    span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: init.tenant, [ATTR_AGENT]: init.agentName, [ATTR_PROBE]: init.probe });
+    const probe = init.probeEpisode !== null;
+    span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: init.tenant, [ATTR_AGENT]: init.agentName, [ATTR_PROBE]: probe });
     span.end();
     const ticket = new AdmissionTicket({ ...init, admittedAt: clock.now(), traceContext: trace.setSpan(context.active(), span) }, this);
     live.add(ticket);
     ticket.armAssignmentTimer(clock.setTimer(() => void ticket.finish('expired'), this.parts.assignmentTimeoutMs));
     events.emit('admission', {
       jobId: init.jobId, tenant: init.tenant, agent: init.agentName, accepted: true, reason: undefined, message: undefined,
-      probe: init.probe, durationMs: performance.now() - pending.startedAt,
+      probe, durationMs: performance.now() - pending.startedAt,
     });
     return { accepted: true, ticket };
   }
@@ -183,27 +214,65 @@ export class AdmissionControl implements TicketHost {
 
   /** @internal Called once by a ticket when it ends: frees the slot, tells the breaker, reports. */
   async onEnded(ticket: AdmissionTicket, end: TicketEnd, detail: string | undefined): Promise<void> {
-    const { live, store, breaker, clock, events } = this.parts;
+    const { live, clock, events } = this.parts;
     live.remove(ticket);
-    await store.release(ticket.jobId);
+    await this.releaseLease(ticket.jobId);
     if (end === 'expired' || ticket.startedAt === undefined) {
-      if (ticket.probe) await breaker?.returnProbe(ticket.tenant);
+      await this.giveBackProbe(ticket.tenant, ticket.probeEpisode);
       if (end === 'expired') {
         events.emit('reservationExpired', { jobId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName, waitedMs: clock.now() - ticket.admittedAt });
       }
       return;
     }
-    if (breaker) {
-      // Drains and terminations say nothing about the tenant's health.
-      if (end === 'cancelled') {
-        if (ticket.probe) await breaker.returnProbe(ticket.tenant);
-      } else {
-        await breaker.record(ticket.tenant, { failed: end === 'failed', probe: ticket.probe });
-      }
-    }
+    // Drains and terminations say nothing about the tenant's health.
+    if (end === 'cancelled') await this.giveBackProbe(ticket.tenant, ticket.probeEpisode);
+    else await this.recordOutcome(ticket.tenant, { failed: end === 'failed', probeEpisode: ticket.probeEpisode });
     events.emit('sessionEnded', {
       jobId: ticket.jobId, sessionId: ticket.jobId, tenant: ticket.tenant, agent: ticket.agentName,
       outcome: end, durationMs: clock.now() - ticket.startedAt, detail,
     });
   }
+
+  /**
+   * Frees a lease. A store that fails here must not stop the session's end from being
+   * counted and reported; the failure is reported as a diagnostic instead.
+   */
+  private async releaseLease(jobId: string): Promise<void> {
+    try {
+      await this.parts.store.release(jobId);
+    } catch (error: unknown) {
+      this.parts.report({ code: 'store_failed', message: `${storeFailure('reservation store', error)} while releasing the slot of job ${jobId}` });
+    }
+  }
+
+  /** Gives back the slot of a probe that never ran (no-op for an ordinary session). */
+  private async giveBackProbe(tenant: string, probeEpisode: number | null): Promise<void> {
+    const { breaker } = this.parts;
+    if (!breaker || probeEpisode === null) return;
+    try {
+      await breaker.returnProbe(tenant, probeEpisode);
+    } catch (error: unknown) {
+      this.parts.report({ code: 'store_failed', message: `${storeFailure('breaker store', error)} while returning a probe slot of tenant "${tenant}"` });
+    }
+  }
+
+  private async recordOutcome(tenant: string, outcome: OutcomeReport): Promise<void> {
+    const { breaker } = this.parts;
+    if (!breaker) return;
+    try {
+      await breaker.record(tenant, outcome);
+    } catch (error: unknown) {
+      this.parts.report({ code: 'store_failed', message: `${storeFailure('breaker store', error)} while recording an outcome of tenant "${tenant}"` });
+    }
+  }
+}
+
+/**
+ * Says which store failed without echoing what it threw: a store's error text may carry a
+ * connection string with a password. OpenRtcErrors are ours and safe to repeat.
+ */
+function storeFailure(store: string, error: unknown): string {
+  if (error instanceof OpenRtcError) return `the ${store} failed: ${error.rawMessage}`;
+  const kind = error instanceof Error ? error.name : typeof error;
+  return `the ${store} failed (${kind})`;
 }

@@ -70,6 +70,7 @@ export class AgentPool {
       registry: this.registry, router: resolved.router, config: this.config, breaker: this.breaker, store: resolved.reservationStore,
       caps: resolved.caps, live: this.live, clock, events: this.events, assignmentTimeoutMs: resolved.assignmentTimeoutMs,
       isDraining: () => this.runtime.isDraining,
+      report: (diagnostic) => this.report(diagnostic),
     });
     this.deploymentVersion = resolved.deploymentVersion;
     this.voiceGateway = resolved.voiceGateway;
@@ -103,6 +104,11 @@ export class AgentPool {
   /** The worker-wide session cap, if any. */
   get maxConcurrentSessions(): number | undefined {
     return this.resolved.caps.global;
+  }
+
+  /** The cap that applies to a tenant, if any. */
+  capFor(tenant: string): number | undefined {
+    return this.resolved.caps.capFor(tenant);
   }
 
   /** Now, on the pool's clock: every timestamp of a ticket (admitted, started, ended) uses it. */

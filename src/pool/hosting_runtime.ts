@@ -1,5 +1,6 @@
 import type { AdmissionDecision, CallRequest } from '../admission/admission_decision.js';
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
+import type { BreakerPolicy } from '../admission/breaker_policy.js';
 import type { AgentRegistry } from '../routing/agent_registry.js';
 import { type BuiltSession, buildAgentSession } from '../session/session_builder.js';
 import type { LatencyEvent, PoolEventMap, PoolEventName, PoolListener, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
@@ -49,6 +50,10 @@ export class HostingRuntime implements PoolRuntime {
 
   get voiceGateway(): VoiceGatewayExporter | undefined {
     return this.parts.resolved.voiceGateway;
+  }
+
+  get breakerPolicy(): BreakerPolicy | undefined {
+    return this.parts.resolved.breaker?.policy;
   }
 
   get isDraining(): boolean {

@@ -14,6 +14,7 @@ import type { CallConnection, RoomTransport } from './room_transport.js';
 import { createRoomStub } from './room_stub.js';
 import { latencyFromMetrics, providerErrorFromEvent, turnLatencyFromItem } from './turn_metrics.js';
 import { usageFromMetrics } from './usage.js';
+import { SessionActivity } from './session_activity.js';
 import type { InProcessInferenceExecutor } from './inprocess_inference.js';
 
 export interface SessionTimeouts {
@@ -70,6 +71,8 @@ export class RunningSession {
   readonly agent: string;
   /** Resolves when the session has been torn down and its slot freed. */
   readonly done: Promise<SessionEnd>;
+  /** State, turns and reply latency, read by the inspector. */
+  readonly activity: SessionActivity;
   private settle!: (end: SessionEnd) => void;
   private readonly ended: Promise<SessionEnd>;
   private settled = false;
@@ -84,6 +87,7 @@ export class RunningSession {
     this.jobId = ticket.jobId;
     this.tenant = ticket.tenant;
     this.agent = ticket.agentName;
+    this.activity = new SessionActivity(() => deps.clock.now());
     this.ended = new Promise<SessionEnd>((resolve) => {
       this.settle = resolve;
     });
@@ -184,6 +188,7 @@ export class RunningSession {
           const { agent, session } = await deps.buildSession(ticket);
           resources.session = session;
           this.watch(session);
+          this.activity.attach(session, agent, ticket.tenantProviders);
           await session.start({ agent, room: simulated ? undefined : room });
         })(),
         deps.timeouts.entryMs,

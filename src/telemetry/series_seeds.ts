@@ -1,13 +1,11 @@
 import type { Counter } from '@opentelemetry/api';
-import type { RefusalReason } from '../errors.js';
+import { REFUSAL_REASONS, type RefusalReason } from '../errors.js';
 import type { SessionOutcome } from '../admission/admission_ticket.js';
 import { INVALID_TENANT_LABEL } from './tenant_labels.js';
 
 const OUTCOMES: readonly SessionOutcome[] = ['success', 'failed', 'cancelled'];
 // invalid_tenant only ever applies to the `~invalid` marker, never to a real tenant.
-const TENANT_REFUSALS: readonly RefusalReason[] = [
-  'draining', 'unknown_agent', 'circuit_open', 'tenant_cap', 'global_cap', 'config_error',
-];
+const TENANT_REFUSALS: readonly RefusalReason[] = REFUSAL_REASONS.filter((reason) => reason !== 'invalid_tenant');
 const FAILED_LOADS = ['error', 'timeout'] as const;
 
 export interface SeededCounters {

@@ -1,5 +1,6 @@
 import type { AdmissionDecision, CallRequest } from '../admission/admission_decision.js';
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
+import type { BreakerPolicy } from '../admission/breaker_policy.js';
 import type { BuiltSession } from '../session/session_builder.js';
 import type { ObservedPool } from '../telemetry/observed_pool.js';
 import type { LatencyEvent, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
@@ -17,6 +18,8 @@ export interface PoolRuntime extends ObservedPool {
   readonly agentNames: readonly string[];
   readonly maxConcurrentSessions: number | undefined;
   readonly isDraining: boolean;
+  /** The resolved breaker policy, or undefined without a breaker. */
+  readonly breakerPolicy: BreakerPolicy | undefined;
   /** The pool's clock: every timer of the worker and its sessions runs on it. */
   readonly clock: Clock;
   admit(request: CallRequest): Promise<AdmissionDecision>;

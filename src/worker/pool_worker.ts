@@ -15,6 +15,7 @@ import type { RoomTransport } from '../session/room_transport.js';
 import { RtcRoomTransport } from '../session/rtc_room_transport.js';
 import { DEFAULT_SESSION_TIMEOUTS, type RunningSession, type SessionTimeouts } from '../session/session_runner.js';
 import type { JobEndStatus, JobHandler } from './job_handler.js';
+import { type InspectOptions, startWorkerInspector } from '../inspect/worker_inspector.js';
 import { LoadMonitor } from './load_monitor.js';
 import { PoolJobHandler } from './pool_job_handler.js';
 import { WorkerConnection } from './worker_connection.js';
@@ -72,6 +73,11 @@ export interface RunOptions {
   telemetry?: TelemetryOptions | OpenRtcTelemetry | false;
   /** The worker's pino logger, or options for the one it makes; agents-js logs through it too. */
   logger?: Logger | LoggerOptions;
+  /**
+   * The inspector socket `openrtc top` reads (a Unix socket in a per-user 0700 folder).
+   * Default on; false for none.
+   */
+  inspect?: InspectOptions | false;
 }
 
 export interface DrainReport {
@@ -101,6 +107,7 @@ export class PoolWorker {
   private telemetry: OpenRtcTelemetry | undefined;
   private ownsTelemetry = false;
   private readonly cleanups: (() => void)[] = [];
+  private inspector: { socketPath: string; close: () => Promise<void> } | undefined;
   private stoppedResolve!: () => void;
   /** Resolves once the worker has drained and closed its connection. */
   readonly stopped = new Promise<void>((resolve) => {
@@ -168,6 +175,8 @@ export class PoolWorker {
       logger: this.logger,
       revision: this.pool.deploymentVersion,
     });
+    // Before connecting: `top` sees the worker from its first call on.
+    await this.startInspector();
     try {
       await this.options.prewarm?.(this.proc);
       await this.connection.start();
@@ -176,9 +185,38 @@ export class PoolWorker {
       throw error;
     }
     this.logger.info(
-      { event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames, metricsUrl: this.telemetry?.metricsUrl },
+      {
+        event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames,
+        metricsUrl: this.telemetry?.metricsUrl, inspectSocket: this.inspector?.socketPath,
+      },
       'openrtc worker registered',
     );
+  }
+
+  /** Off the call path: a fault here is logged and the worker runs on without an inspector. */
+  private async startInspector(): Promise<void> {
+    if (this.options.inspect === false) return;
+    const diagnostic = (message: string) => this.logger.warn({ event: 'worker_diagnostic' }, message);
+    try {
+      this.inspector = await startWorkerInspector(
+        {
+          pool: this.pool,
+          sessions: () => this.handler.running(),
+          workerId: () => this.connection.workerId,
+          load: () => this.handler.lastLoad,
+          metricsUrl: () => this.telemetry?.metricsUrl,
+        },
+        this.options.inspect ?? {},
+        diagnostic,
+      );
+    } catch (error: unknown) {
+      diagnostic(`the inspector could not start, so \`openrtc top\` will not see this worker: ${errorMessage(error)}`);
+    }
+  }
+
+  /** The inspector's socket, when it runs. */
+  get inspectSocket(): string | undefined {
+    return this.inspector?.socketPath;
   }
 
   /** Where Prometheus scrapes this worker, when the worker runs telemetry. */
@@ -244,6 +282,8 @@ export class PoolWorker {
 
   /** Lets go of what start() took: cost export (flushed first), telemetry, log bindings, the lag monitor. */
   private async release(): Promise<void> {
+    await this.inspector?.close().catch(() => undefined);
+    this.inspector = undefined;
     // Every session has ended by now, so every cost row exists: send them before the
     // meter that counts their delivery shuts down.
     await this.pool.voiceGateway?.close();

@@ -7,6 +7,7 @@ import {
   closed,
   currentState,
   halfOpen,
+  nextEpisode,
   open,
   recordOutcome,
   returnProbe,
@@ -23,55 +24,95 @@ describe('breaker state functions', () => {
 
   it('admits without a probe while closed and leaves the state alone', () => {
     const state = closed([{ at: T0, failed: true }]);
-    expect(admit(state, POLICY, T0)).toEqual({ next: state, result: { allowed: true, probe: false }, transitions: [] });
+    expect(admit(state, POLICY, T0)).toEqual({ next: state, result: { allowed: true, probeEpisode: null }, transitions: [] });
   });
 
   it('refuses while open until the cooldown, then moves to half-open and claims a probe', () => {
-    const state = open(T0, POLICY, 1);
+    const state = open(T0, POLICY, 1, 0);
     expect(admit(state, POLICY, T0 + 4_999)).toEqual({ next: state, result: { allowed: false, retryAt: T0 + 5_000 }, transitions: [] });
     const step = admit(state, POLICY, T0 + 5_000);
-    expect(step.result).toEqual({ allowed: true, probe: true });
-    expect(step.next).toEqual({ name: 'half_open', since: T0 + 5_000, probesAdmitted: 1, probesSucceeded: 0, trips: 1 });
+    const episode = T0 + 5_000; // the first episode id is the clock reading
+    expect(step.result).toEqual({ allowed: true, probeEpisode: episode });
+    expect(step.next).toEqual({ name: 'half_open', since: T0 + 5_000, probesAdmitted: 1, probesSucceeded: 0, trips: 1, episode });
     expect(step.transitions).toEqual([{ from: 'open', to: 'half_open', reason: 'cooldown_elapsed' }]);
   });
 
   it('refuses past the probe budget and takes a returned probe back', () => {
-    const full: BreakerState = { ...halfOpen(T0, 1), probesAdmitted: 2 } as BreakerState;
+    const full: BreakerState = { ...halfOpen(T0, 1, 7), probesAdmitted: 2 } as BreakerState;
     expect(admit(full, POLICY, T0).result).toEqual({ allowed: false, retryAt: T0 });
-    const returned = returnProbe(full).next;
+    const returned = returnProbe(full, 7).next;
     expect(returned).toMatchObject({ name: 'half_open', probesAdmitted: 1 });
-    expect(admit(returned, POLICY, T0).result).toEqual({ allowed: true, probe: true });
-    // Returning more probes than were admitted, or outside half-open, changes nothing.
-    const none = halfOpen(T0, 1);
-    expect(returnProbe(none).next).toBe(none);
+    expect(admit(returned, POLICY, T0).result).toEqual({ allowed: true, probeEpisode: 7 });
+    // Returning more probes than were admitted, outside half-open, or of another episode changes nothing.
+    const none = halfOpen(T0, 1, 7);
+    expect(returnProbe(none, 7).next).toBe(none);
     const c = closed();
-    expect(returnProbe(c).next).toBe(c);
+    expect(returnProbe(c, 0).next).toBe(c);
+    expect(returnProbe(full, 6).next).toBe(full);
   });
 
   it('closes after halfOpenProbes successful probes, reopens on a failed one with one more trip', () => {
-    const half: BreakerState = { ...halfOpen(T0, 3), probesAdmitted: 2 } as BreakerState;
-    const once = recordOutcome(half, POLICY, T0, { failed: false, probe: true });
+    const half: BreakerState = { ...halfOpen(T0, 3, 9), probesAdmitted: 2 } as BreakerState;
+    const once = recordOutcome(half, POLICY, T0, { failed: false, probeEpisode: 9 });
     expect(once.next).toMatchObject({ name: 'half_open', probesSucceeded: 1 });
     expect(once.transitions).toEqual([]);
-    const twice = recordOutcome(once.next, POLICY, T0, { failed: false, probe: true });
-    expect(twice.next).toEqual(closed());
+    const twice = recordOutcome(once.next, POLICY, T0, { failed: false, probeEpisode: 9 });
+    expect(twice.next).toEqual(closed([], 9));
     expect(twice.transitions).toEqual([{ from: 'half_open', to: 'closed', reason: 'probe_succeeded' }]);
-    const failed = recordOutcome(half, POLICY, T0 + 7, { failed: true, probe: true });
-    expect(failed.next).toEqual({ name: 'open', openedAt: T0 + 7, reopenAt: T0 + 7 + 5_000, trips: 4 });
+    const failed = recordOutcome(half, POLICY, T0 + 7, { failed: true, probeEpisode: 9 });
+    expect(failed.next).toEqual({ name: 'open', openedAt: T0 + 7, reopenAt: T0 + 7 + 5_000, trips: 4, episode: 9 });
     expect(failed.transitions).toEqual([{ from: 'half_open', to: 'open', reason: 'probe_failed' }]);
   });
 
-  it('ignores outcomes of non-probe sessions while open or half-open', () => {
-    const o = open(T0, POLICY, 1);
-    expect(recordOutcome(o, POLICY, T0 + 1, { failed: true, probe: false }).next).toBe(o);
-    const h = halfOpen(T0, 1);
-    expect(recordOutcome(h, POLICY, T0 + 1, { failed: true, probe: false }).next).toBe(h);
+  it('ignores outcomes of non-probe sessions and of earlier episodes\' probes while open or half-open', () => {
+    const o = open(T0, POLICY, 1, 3);
+    expect(recordOutcome(o, POLICY, T0 + 1, { failed: true, probeEpisode: null }).next).toBe(o);
+    expect(recordOutcome(o, POLICY, T0 + 1, { failed: true, probeEpisode: 3 }).next).toBe(o);
+    const h: BreakerState = { ...halfOpen(T0, 1, 4), probesAdmitted: 1 } as BreakerState;
+    for (const probeEpisode of [null, 3]) {
+      for (const failed of [true, false]) {
+        expect(recordOutcome(h, POLICY, T0 + 1, { failed, probeEpisode })).toEqual({ next: h, result: undefined, transitions: [] });
+      }
+    }
+  });
+
+  it('records a late probe outcome while closed as an ordinary sample', () => {
+    const c = closed([], 4);
+    expect(recordOutcome(c, POLICY, T0, { failed: true, probeEpisode: 3 }).next).toEqual(closed([{ at: T0, failed: true }], 4));
+  });
+
+  it('gives every half-open period a new episode id, also after a store forgot the tenant', () => {
+    // Each id is above the last, whatever the clock does.
+    expect(nextEpisode(0, T0)).toBe(T0);
+    expect(nextEpisode(T0, T0)).toBe(T0 + 1);
+    expect(nextEpisode(T0 + 1, T0 - 50_000)).toBe(T0 + 2);
+    // A state written back as closed() (episode 0) still moves past ids handed out before.
+    const reopened = admit(open(T0 + 60_000, POLICY, 1, 0), POLICY, T0 + 65_000);
+    expect(reopened.result).toEqual({ allowed: true, probeEpisode: T0 + 65_000 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 1, maxLength: 40 }), (gaps) => {
+        // Trip, cool down, fail the probe, again and again: episode ids strictly grow.
+        let state: BreakerState = open(T0, POLICY, 1, 0);
+        let now = T0;
+        let last = 0;
+        for (const gap of gaps) {
+          now += POLICY.cooldownMs + gap;
+          const step = admit(state, POLICY, now);
+          if (!step.result.allowed || step.result.probeEpisode === null) throw new Error('expected a probe');
+          expect(step.result.probeEpisode).toBeGreaterThan(last);
+          last = step.result.probeEpisode;
+          state = recordOutcome(step.next, POLICY, now, { failed: true, probeEpisode: last }).next;
+          expect(state).toMatchObject({ name: 'open', episode: last });
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('reports an open breaker past its cooldown as half-open without changing it', () => {
-    const o = open(T0, POLICY, 2);
+    const o = open(T0, POLICY, 2, T0 - 1);
     expect(currentState(o, T0 + 4_999)).toBe(o);
-    expect(currentState(o, T0 + 5_000)).toEqual(halfOpen(T0 + 5_000, 2));
+    expect(currentState(o, T0 + 5_000)).toEqual(halfOpen(T0 + 5_000, 2, T0 + 5_000));
   });
 
   it('opens from closed exactly when the window holds minSamples and the ratio is exceeded', () => {
@@ -84,7 +125,7 @@ describe('breaker state functions', () => {
         for (const { failed, gapMs } of outcomes) {
           now += gapMs;
           history.push({ at: now, failed });
-          const step = recordOutcome(state, POLICY, now, { failed, probe: false });
+          const step = recordOutcome(state, POLICY, now, { failed, probeEpisode: null });
           const window = history.filter((s) => s.at > now - POLICY.windowMs);
           const failures = window.filter((s) => s.failed).length;
           const shouldOpen = window.length >= POLICY.minSamples && failures / window.length > POLICY.failureRatio;

@@ -92,11 +92,11 @@ describe('InMemoryReservationStore', () => {
 describe('InMemoryBreakerStore', () => {
   it('reads an unknown tenant as closed and lists only tenants it has stored', async () => {
     const store = new InMemoryBreakerStore();
-    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [] });
+    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [], episode: 0 });
     expect(await store.tenants()).toEqual([]);
-    const applied = await store.update('acme', (state) => ({ next: { name: 'closed', samples: [{ at: 1, failed: true }] }, result: state.name, transitions: [] }));
+    const applied = await store.update('acme', (state) => ({ next: { name: 'closed', samples: [{ at: 1, failed: true }], episode: 0 }, result: state.name, transitions: [] }));
     expect(applied.result).toBe('closed');
-    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [{ at: 1, failed: true }] });
+    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [{ at: 1, failed: true }], episode: 0 });
     expect(await store.tenants()).toEqual(['acme']);
   });
 });

@@ -13,12 +13,14 @@ export const LAYERS: ReadonlyArray<{ name: string; paths: readonly string[] }> =
   { name: 'tenancy', paths: ['tenancy/'] },
   { name: 'routing', paths: ['routing/'] },
   { name: 'admission', paths: ['admission/'] },
+  { name: 'fleet', paths: ['fleet/'] },
   { name: 'telemetry', paths: ['telemetry/'] },
   { name: 'exporters', paths: ['voicegateway/'] },
   { name: 'session', paths: ['session/'] },
+  { name: 'inspect', paths: ['inspect/'] },
   { name: 'worker', paths: ['worker/'] },
   { name: 'pool', paths: ['pool/'] },
-  { name: 'edge', paths: ['index.ts', 'testing/', 'cli/', 'inspect/'] },
+  { name: 'edge', paths: ['index.ts', 'testing/', 'cli/'] },
 ];
 
 export type Graph = Map<string, string[]>;
