@@ -23,7 +23,4 @@ export class LiveSessions {
     return [...this.tickets.values()];
   }
 
-  get size(): number {
-    return this.tickets.size;
-  }
 }

@@ -3,7 +3,7 @@ import { telemetry as agentsTelemetry } from '@livekit/agents';
 import { type Meter, ProxyTracerProvider, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -99,6 +99,26 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
   const meterProvider = new MeterProvider({ resource, readers: [exporter] });
   const meter = meterProvider.getMeter(TRACER_NAME, OPENRTC_VERSION);
 
+  const { tracerProvider, otlpTracesUrl, registerGlobally } = startTracing(options, resource, env);
+
+  let server: MetricsServer;
+  try {
+    server = await startMetricsServer(exporter, {
+      host: options.host ?? '0.0.0.0',
+      port,
+      endpoint: options.endpoint ?? '/metrics',
+    });
+  } catch (error: unknown) {
+    await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown()]);
+    if (registerGlobally) unregisterGlobals();
+    throw error;
+  }
+
+  return telemetryHandle(options, { meterProvider, meter, tracerProvider, server, otlpTracesUrl, registerGlobally });
+}
+
+/** The tracer provider, with openrtc's processors first and agents-js's own fanned out after. */
+function startTracing(options: TelemetryOptions, resource: Resource, env: NodeJS.ProcessEnv) {
   const otlpTracesUrl = resolveOtlpTracesUrl(options.otlpTraces, env);
   const fanout = new agentsTelemetry.FanoutSpanProcessor();
   const spanProcessors: SpanProcessor[] = [
@@ -127,19 +147,21 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
     ...(options.allowPii === undefined ? {} : { allowPii: options.allowPii }),
   });
 
-  let server: MetricsServer;
-  try {
-    server = await startMetricsServer(exporter, {
-      host: options.host ?? '0.0.0.0',
-      port,
-      endpoint: options.endpoint ?? '/metrics',
-    });
-  } catch (error: unknown) {
-    await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown()]);
-    if (registerGlobally) unregisterGlobals();
-    throw error;
-  }
+  return { tracerProvider, otlpTracesUrl, registerGlobally };
+}
 
+interface StartedParts {
+  meterProvider: MeterProvider;
+  meter: Meter;
+  tracerProvider: NodeTracerProvider;
+  server: MetricsServer;
+  otlpTracesUrl: string | undefined;
+  registerGlobally: boolean;
+}
+
+/** The running telemetry: attaching pools, flushing, and one idempotent shutdown. */
+function telemetryHandle(options: TelemetryOptions, parts: StartedParts): OpenRtcTelemetry {
+  const { meterProvider, meter, tracerProvider, server, otlpTracesUrl, registerGlobally } = parts;
   const handles = new Set<PoolMetricsHandle>();
   let shuttingDown: Promise<void> | undefined;
   return {

@@ -50,10 +50,6 @@ export class TenantConfigResolver {
     this.options = options;
   }
 
-  get isLoader(): boolean {
-    return typeof this.options.source === 'function';
-  }
-
   /** Tenants named in a static map (for caps and snapshots). */
   staticTenants(): string[] {
     const source = this.options.source;
@@ -80,12 +76,6 @@ export class TenantConfigResolver {
     const load = this.load(source, tenant).finally(() => this.inFlight.delete(tenant));
     this.inFlight.set(tenant, load);
     return load;
-  }
-
-  /** Drops a tenant's cached answer so the next call loads afresh. */
-  invalidate(tenant?: string): void {
-    if (tenant === undefined) this.cache.clear();
-    else this.cache.delete(tenant);
   }
 
   private async load(loader: TenantConfigLoader, tenant: string): Promise<TenantProviders | null> {

@@ -105,7 +105,7 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
     await Promise.race([transport.calls.at(-1)!.ready, session.done]);
     return session;
   };
-  return { pool, transport, usage, latency, providerErrors, launch, clock };
+  return { pool, transport, usage, latency, providerErrors, launch, clock, deps };
 }
 
 describe('RunningSession', () => {
@@ -162,6 +162,32 @@ describe('RunningSession', () => {
     const end = await session.done;
     expect(end.outcome).toBe('failed');
     expect(end.detail).toContain('answering a turn took longer than 200 ms');
+  });
+
+  it('fails a session whose start outlasts the entry time limit, on the pool\'s clock', async () => {
+    const acme = new ScriptedLLM();
+    const { pool, clock, deps } = setup({ acme }, { entryMs: 15_000 });
+    const decision = await pool.admit({ jobId: 'J5', roomName: 'room-J5', jobMetadata: JSON.stringify({ tenant: 'acme' }) });
+    if (!decision.accepted) throw new Error(`refused: ${decision.reason}`);
+    const job = { jobId: 'J5', dispatchId: '', agentName: '', roomName: 'room-J5', roomSid: '', jobMetadata: '', roomMetadata: '', attributes: {} };
+    let building = false;
+    const session = new RunningSession(decision.ticket, { job, url: '', token: 't' }, {
+      ...deps,
+      // An entry that never finishes: only the time limit can end it.
+      buildSession: () => {
+        building = true;
+        return new Promise<never>(() => undefined);
+      },
+    });
+    for (let i = 0; i < 1_000 && !building; i++) await new Promise((r) => setImmediate(r));
+    expect(building).toBe(true);
+    clock.advance(14_999);
+    await new Promise((r) => setImmediate(r));
+    expect(decision.ticket.state).toBe('running');
+    clock.advance(1);
+    const end = await session.done;
+    expect(end).toEqual({ outcome: 'failed', detail: 'entry failed: starting the session took longer than 15000 ms' });
+    expect(pool.runtimeSnapshot().tenants.acme?.failed).toBe(1);
   });
 
   it('cancel ends the session as cancelled, not failed', async () => {

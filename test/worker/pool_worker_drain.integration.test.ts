@@ -7,6 +7,7 @@ import type { RuntimeSnapshot } from '../../src/telemetry/runtime_snapshot.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
+import { ManualClock } from '../../src/testing/manual_clock.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { eventually } from '../helpers/eventually.js';
 import type { JobAssignment } from '../../src/session/job_assignment.js';
@@ -38,7 +39,11 @@ describe('PoolWorker drain', () => {
   });
 
   it('refuses new calls with WS_FULL and `draining`, lets live sessions end, and cancels the one left at the timeout', async () => {
+    // The drain deadline runs on the pool's clock: the test moves it, so the session left
+    // running is still running when the deadline passes, however busy the machine is.
+    const clock = new ManualClock();
     harness = await startPoolHarness({
+      clock,
       tenantConfig: {
         acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) },
         globex: { llm: new ScriptedLLM({ reply: (text) => `globex: ${text}` }) },
@@ -69,6 +74,10 @@ describe('PoolWorker drain', () => {
     await expect(h.sessionEnded(finishing.jobId)).resolves.toMatchObject({ outcome: 'success' });
 
     // The other is still running at the drain timeout: cancelled, not failed.
+    clock.advance(1_499);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.sessionsEnded.find((e) => e.jobId === lingering.jobId), 'cancelled before the deadline').toBeUndefined();
+    clock.advance(1);
     await expect(drained).resolves.toEqual({ completed: 1, cancelled: 1 });
     await expect(lingering.ended).resolves.toEqual({ reason: 'agent_left' });
     await expect(h.sessionEnded(lingering.jobId)).resolves.toMatchObject({ outcome: 'cancelled', detail: 'drain timeout reached' });
@@ -139,15 +148,20 @@ describe('PoolWorker drain, edge cases', () => {
   });
 
   it('counts a session that ended by itself but is still tearing down at the timeout as completed, not cancelled', async () => {
+    const clock = new ManualClock();
     harness = await startPoolHarness({
+      clock,
       agent: SlowToLeaveAgent,
       tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
     });
     const h = harness;
     const call = h.call('acme', { turns: ['hello', 'bye'] });
     await expect(call.ended).resolves.toEqual({ reason: 'hangup' });
-    // The caller has left; the session's teardown (its slow shutdown callback) is under way.
-    await expect(h.pool.drain(200)).resolves.toEqual({ completed: 1, cancelled: 0 });
+    // The caller has left; the session's teardown (its slow shutdown callback) is under way
+    // when the drain deadline passes on the pool's clock.
+    const drained = h.pool.drain(200);
+    clock.advance(200);
+    await expect(drained).resolves.toEqual({ completed: 1, cancelled: 0 });
     await expect(h.sessionEnded(call.jobId)).resolves.toMatchObject({ outcome: 'success' });
     expect(h.snapshot().tenants.acme).toMatchObject({ succeeded: 1, cancelled: 0 });
   });
