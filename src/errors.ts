@@ -14,7 +14,9 @@ export type RefusalReason =
   | 'global_cap'
   | 'config_error'
   /** A reservation or breaker store failed during the decision (e.g. a shared store is unreachable). */
-  | 'store_unavailable';
+  | 'store_unavailable'
+  /** The decision was not ready within the worker's answer deadline; "unavailable" went out instead. */
+  | 'answer_timeout';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'invalid_tenant',
@@ -25,6 +27,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'global_cap',
   'config_error',
   'store_unavailable',
+  'answer_timeout',
 ];
 
 export type OpenRtcErrorCode =

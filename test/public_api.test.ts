@@ -71,6 +71,7 @@ describe('public surface', () => {
       'PostgresRequestsTable',
       'REQUEST_COLUMNS',
       'ScriptedLLM',
+      'ScriptedSTT',
       'SimulatedRoomTransport',
       'VoiceGatewayCollector',
       'validateIngestRow',
@@ -87,6 +88,7 @@ describe('public surface', () => {
       'global_cap',
       'config_error',
       'store_unavailable',
+      'answer_timeout',
     ]);
   });
 });

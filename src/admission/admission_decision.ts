@@ -9,6 +9,11 @@ export interface CallRequest {
   jobMetadata?: string;
   /** Raw room metadata (JSON by convention). */
   roomMetadata?: string;
+  /**
+   * Aborts when the worker's answer deadline passes: the server then hears "unavailable"
+   * whatever is decided, so admission refuses with `answer_timeout` instead of taking a slot.
+   */
+  signal?: AbortSignal;
 }
 
 export type AdmissionDecision =

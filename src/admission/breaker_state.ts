@@ -147,6 +147,31 @@ export function recordOutcome(state: BreakerState, policy: BreakerPolicy, now: n
   return { next: current, result: undefined, transitions };
 }
 
+/**
+ * True for the state of a tenant with no breaker history: closed, no outcomes, no episode.
+ * It decides exactly like a tenant never seen, so a store need not keep it (the in-memory
+ * store deletes it), and `read` of an unknown tenant returns it.
+ */
+export function isPristine(state: BreakerState): boolean {
+  return state.name === 'closed' && state.samples.length === 0 && state.episode === 0;
+}
+
+/**
+ * Lets go of a breaker with nothing left to remember: closed, and every outcome out of
+ * the window. It becomes the pristine state (a store may then delete it); its episode id
+ * may be forgotten because `nextEpisode` moves past old ids by the clock. Resolves whether
+ * it was at rest; an open or half-open breaker, or one with outcomes in the window, stays.
+ */
+export function rest(state: BreakerState, policy: BreakerPolicy, now: number): Step<boolean> {
+  if (!isAtRest(state, policy, now)) return { next: state, result: false, transitions: [] };
+  return { next: closed(), result: true, transitions: [] };
+}
+
+/** Closed with no outcome inside the window as of `now`. */
+export function isAtRest(state: BreakerState, policy: BreakerPolicy, now: number): boolean {
+  return state.name === 'closed' && state.samples.every((s) => s.at <= now - policy.windowMs);
+}
+
 /** The state as of `now`, with an elapsed cooldown already applied, for reporting. */
 export function currentState(state: BreakerState, now: number): BreakerState {
   return settle(state, now).state;

@@ -1,4 +1,4 @@
-import { type BreakerState, type Step, closed } from './breaker_state.js';
+import { type BreakerState, type Step, closed, isPristine } from './breaker_state.js';
 
 /**
  * Where breaker state lives, one state per tenant. Every method is asynchronous so that a
@@ -12,6 +12,9 @@ import { type BreakerState, type Step, closed } from './breaker_state.js';
  *   a pure function of the state (the clock reading is taken before), so that is safe.
  *   The resolved `Step` is the one whose `next` was written.
  * - **Unknown tenants are closed.** `read` of a tenant never written resolves `closed()`.
+ * - **Pristine is absent.** A `next` for which `isPristine` holds decides exactly like an
+ *   unknown tenant; a store may delete the tenant's state instead of writing it (the
+ *   in-memory store does, which is what keeps it bounded: see `rest` in breaker_state).
  * - **Reads are for reporting.** `read` and `tenants` may be stale as soon as they resolve;
  *   decisions go through `update`.
  * - **Rejecting is safe.** An `update` that rejects must not have written; the pool then
@@ -31,7 +34,8 @@ export class InMemoryBreakerStore implements BreakerStore {
 
   update<T>(tenant: string, step: (state: BreakerState) => Step<T>): Promise<Step<T>> {
     const applied = step(this.states.get(tenant) ?? closed());
-    this.states.set(tenant, applied.next);
+    if (isPristine(applied.next)) this.states.delete(tenant);
+    else this.states.set(tenant, applied.next);
     return Promise.resolve(applied);
   }
 

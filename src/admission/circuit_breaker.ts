@@ -10,7 +10,10 @@ import {
   admit,
   closed,
   currentState,
+  isAtRest,
+  isPristine,
   recordOutcome,
+  rest,
   returnProbe,
 } from './breaker_state.js';
 import type { BreakerStore } from './breaker_store.js';
@@ -66,6 +69,23 @@ export class TenantCircuitBreaker {
     await this.apply(tenant, (state, now) => recordOutcome(state, this.policy, now, outcome));
   }
 
+  /**
+   * Forgets a tenant whose breaker has nothing left to remember (closed, every outcome out
+   * of the window), here and in the store. Resolves whether it was forgotten.
+   */
+  async forgetIfAtRest(tenant: string): Promise<boolean> {
+    return this.apply(tenant, (state, now) => rest(state, this.policy, now));
+  }
+
+  /**
+   * Whether this worker's view of the tenant's breaker is at rest, so that asking the
+   * store to forget it is worth a round trip. The store decides on its own state.
+   */
+  looksAtRest(tenant: string): boolean {
+    const state = this.seen.get(tenant);
+    return state === undefined || isAtRest(state, this.policy, this.clock.now());
+  }
+
   status(tenant: string): BreakerStatus {
     const now = this.clock.now();
     const state = currentState(this.seen.get(tenant) ?? closed(), now);
@@ -89,7 +109,8 @@ export class TenantCircuitBreaker {
   private async apply<T>(tenant: string, step: (state: BreakerState, now: number) => Step<T>): Promise<T> {
     const now = this.clock.now();
     const applied = await this.store.update(tenant, (state) => step(state, now));
-    this.seen.set(tenant, applied.next);
+    if (isPristine(applied.next)) this.seen.delete(tenant);
+    else this.seen.set(tenant, applied.next);
     for (const transition of applied.transitions) {
       try {
         this.onTransition({ tenant, ...transition, at: now });

@@ -105,6 +105,8 @@ export class AdmissionControl implements TicketHost {
     }
     // Draining may have begun while the loader ran.
     if (this.parts.isDraining()) return DRAINING;
+    // The answer deadline may have passed while the loader ran: no slot for an answer nobody waits for.
+    if (request.signal?.aborted) return { refused: 'answer_timeout', message: 'the decision took longer than the answer deadline' };
 
     const admitted = await this.checkBreaker(pending, tenant);
     if ('refused' in admitted) return admitted;

@@ -2,6 +2,7 @@ import type { AdmissionDecision, CallRequest } from '../admission/admission_deci
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
 import type { BreakerPolicy } from '../admission/breaker_policy.js';
 import type { AgentRegistry } from '../routing/agent_registry.js';
+import type { ProviderScope } from '../session/provider_scope.js';
 import { type BuiltSession, buildAgentSession } from '../session/session_builder.js';
 import type { LatencyEvent, PoolEventMap, PoolEventName, PoolListener, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
 import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
@@ -90,10 +91,13 @@ export class HostingRuntime implements PoolRuntime {
    * Providers: the tenant's own, then the agent class's own, then the pool defaults; the
    * tenant's win even over an Agent subclass that sets its own.
    */
-  buildSession = (ticket: AdmissionTicket): Promise<BuiltSession> => {
+  buildSession = (ticket: AdmissionTicket, scope?: ProviderScope): Promise<BuiltSession> => {
     const { defaults, sessionOptions } = this.parts.resolved;
     return runWithSessionContext(this.sessionContext(ticket), () =>
-      buildAgentSession({ agentClass: ticket.agentClass, tenantProviders: ticket.tenantProviders, defaults, sessionOptions }));
+      buildAgentSession({
+        ...(scope === undefined ? {} : { scope }),
+        agentClass: ticket.agentClass, tenantProviders: ticket.tenantProviders, defaults, sessionOptions,
+      }));
   };
 
   /** Reports provider usage of a session (the runner feeds agents-js `metrics_collected` here). */

@@ -25,7 +25,7 @@ export interface AgentPoolOptions extends DefaultProviders {
   tenantConfig?: TenantConfigSource;
   /** How long a loader answer is reused, in ms. Default 60 000. */
   tenantConfigTtlMs?: number;
-  /** How long a loader may take before the call is refused with `config_error`, in ms. Default 5 000. */
+  /** How long a loader may take before the call is refused with `config_error`, in ms. Default 1 500 (below the worker's 2 s answer deadline). */
   tenantConfigTimeoutMs?: number;
   /** Session cap per tenant. Caps may sum past `maxConcurrentSessions`. */
   maxSessionsPerTenant?: Record<string, number>;
@@ -37,7 +37,7 @@ export interface AgentPoolOptions extends DefaultProviders {
   enableTenantCircuitBreaker?: boolean;
   /** Breaker policy; every field optional. */
   circuitBreaker?: Partial<BreakerPolicy>;
-  /** How long an accepted call may wait for its assignment before its slot is freed, in ms. Default 15 000. */
+  /** How long an accepted call may wait for its assignment before its slot is freed, in ms. Default 5 000 (LiveKit assigns right after the accept). */
   assignmentTimeoutMs?: number;
   /** Extra AgentSession options for every session (turn handling, for example). */
   sessionOptions?: SessionOptions;
@@ -76,8 +76,12 @@ export interface ResolvedPoolOptions {
 }
 
 const DEFAULT_TTL_MS = 60_000;
-const DEFAULT_LOADER_TIMEOUT_MS = 5_000;
-const DEFAULT_ASSIGNMENT_TIMEOUT_MS = 15_000;
+// Below the worker's 2 s answer deadline, itself below LiveKit's 3 s: a slow loader
+// refuses with `config_error` while the answer can still reach the server.
+const DEFAULT_LOADER_TIMEOUT_MS = 1_500;
+// LiveKit sends the assignment right after the accept, within its 3 s request: a few
+// seconds is ample, and a slot held for a lost assignment comes back soon.
+const DEFAULT_ASSIGNMENT_TIMEOUT_MS = 5_000;
 
 type Rule = (value: unknown, option: string) => void;
 

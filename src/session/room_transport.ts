@@ -23,8 +23,12 @@ export interface CallConnection {
   onUserText(listener: (text: string) => void): void;
   /** Sends the agent's reply to the caller (simulated only; rtc replies through RoomIO). */
   sendAgentText(text: string): void;
-  /** Called once when the caller hangs up or the room goes away, with a short reason. */
-  onDisconnected(listener: (reason: string) => void): void;
+  /**
+   * Called once when the call is over for the agent, with a short reason. `lost` is true
+   * when the agent lost the room while the call went on (removed, connection failure):
+   * LiveKit then fails the job ("agent worker left the room"), and so does the runner.
+   */
+  onDisconnected(listener: (reason: string, lost: boolean) => void): void;
   /** Leaves the call. Idempotent. */
   disconnect(): Promise<void>;
 }

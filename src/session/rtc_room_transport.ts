@@ -1,5 +1,17 @@
-import { Room, RoomEvent } from '@livekit/rtc-node';
+import { DisconnectReason, Room, RoomEvent } from '@livekit/rtc-node';
 import type { CallConnection, ConnectRequest, RoomTransport } from './room_transport.js';
+
+/**
+ * Disconnects in which the agent lost a call that went on without it. The others end the
+ * call for everyone (room deleted, server shutting down) or are the agent's own leaving.
+ */
+const LOST_ROOM_REASONS: ReadonlySet<DisconnectReason> = new Set([
+  DisconnectReason.PARTICIPANT_REMOVED,
+  DisconnectReason.DUPLICATE_IDENTITY,
+  DisconnectReason.STATE_MISMATCH,
+  DisconnectReason.JOIN_FAILURE,
+  DisconnectReason.SIGNAL_CLOSE,
+]);
 
 /**
  * The production transport: a real rtc-node Room. The room is returned unjoined; the
@@ -9,19 +21,20 @@ import type { CallConnection, ConnectRequest, RoomTransport } from './room_trans
 export class RtcRoomTransport implements RoomTransport {
   connect(_request: ConnectRequest): Promise<CallConnection> {
     const room = new Room();
-    const disconnectListeners: ((reason: string) => void)[] = [];
+    const disconnectListeners: ((reason: string, lost: boolean) => void)[] = [];
     let announced = false;
     room.on(RoomEvent.Disconnected, (reason) => {
       if (announced) return;
       announced = true;
-      for (const listener of disconnectListeners) listener(`room disconnected (${String(reason)})`);
+      const lost = LOST_ROOM_REASONS.has(reason);
+      for (const listener of disconnectListeners) listener(`room disconnected (${String(reason)})`, lost);
     });
     // With RoomIO, the session ends when the caller leaves: treat the last remote
     // participant leaving as a hangup.
     room.on(RoomEvent.ParticipantDisconnected, () => {
       if (announced || room.remoteParticipants.size > 0) return;
       announced = true;
-      for (const listener of disconnectListeners) listener('caller left');
+      for (const listener of disconnectListeners) listener('caller left', false);
     });
     return Promise.resolve({
       kind: 'rtc',

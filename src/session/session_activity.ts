@@ -1,5 +1,6 @@
 import { voice } from '@livekit/agents';
 import type { TenantProviders } from '../tenancy/providers.js';
+import { providerBehind } from './provider_scope.js';
 
 export type ProviderSourceName = 'tenant' | 'shared' | 'none';
 
@@ -29,7 +30,8 @@ export class SessionActivity {
   attach(session: voice.AgentSession, agent: voice.Agent, tenantProviders: TenantProviders | null): void {
     for (const kind of KINDS) {
       // What the session will really call: the agent's own object wins over the session's.
-      const used: unknown = agent[kind] ?? session[kind];
+      // Sessions see per-session views of their providers; compare the objects behind them.
+      const used: unknown = providerBehind(agent[kind] ?? session[kind]);
       const own = tenantProviders?.[kind];
       this.providers[kind] = used === undefined || used === null ? 'none' : own !== undefined && used === own ? 'tenant' : 'shared';
     }

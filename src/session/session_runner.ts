@@ -14,6 +14,7 @@ import type { CallConnection, RoomTransport } from './room_transport.js';
 import { createRoomStub } from './room_stub.js';
 import { latencyFromMetrics, providerErrorFromEvent, turnLatencyFromItem } from './turn_metrics.js';
 import { usageFromMetrics } from './usage.js';
+import { ProviderScope } from './provider_scope.js';
 import { SessionActivity } from './session_activity.js';
 import type { InProcessInferenceExecutor } from './inprocess_inference.js';
 
@@ -37,7 +38,7 @@ export const DEFAULT_SESSION_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze
 
 /** What the runner needs from the worker around it. */
 export interface SessionRunnerDeps {
-  buildSession(ticket: AdmissionTicket): Promise<BuiltSession>;
+  buildSession(ticket: AdmissionTicket, scope: ProviderScope): Promise<BuiltSession>;
   sessionContext(ticket: AdmissionTicket): SessionContext;
   recordUsage(event: UsageEvent): void;
   recordLatency(event: LatencyEvent): void;
@@ -51,6 +52,8 @@ export interface SessionRunnerDeps {
   timeouts: SessionTimeouts;
   /** The pool's clock: ticket timestamps and every step's time limit run on it. */
   clock: Clock;
+  /** Told the outcome as soon as it is known, before the room is left (the worker reports the job status). */
+  reportOutcome?(jobId: string, end: SessionEnd): void;
 }
 
 export interface SessionEnd {
@@ -76,6 +79,8 @@ export class RunningSession {
   private settle!: (end: SessionEnd) => void;
   private readonly ended: Promise<SessionEnd>;
   private settled = false;
+  /** This call's views of the provider objects it shares with other calls. */
+  private readonly providers = new ProviderScope();
   /** The call's trace id, when tracing is on: cost rows carry it so a trace finds its costs. */
   private traceId: string | undefined;
 
@@ -119,15 +124,24 @@ export class RunningSession {
 
     const sessionContext = deps.sessionContext(ticket);
     await context.with(spanContext, () =>
-      runWithSessionContext(sessionContext, () => this.start(resources)),
+      runWithSessionContext(sessionContext, () => this.providers.run(() => this.start(resources))),
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
+    // LiveKit fails a job whose agent leaves the room before the job reports its end, so
+    // the end goes to the server first, then the room is left.
+    try {
+      deps.reportOutcome?.(ticket.jobId, result);
+    } catch {
+      // Reporting is best effort; the call's own outcome stands.
+    }
     await context.with(spanContext, () =>
       runWithSessionContext(sessionContext, async () => {
         // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
         // that starts spans and writes logs: they belong to this call as much as its turns do.
-        await this.teardown(resources);
+        await this.providers.run(() => this.teardown(resources));
+        // Whatever agents-js attached to this call's provider views goes with them.
+        this.providers.close();
         // Freeing the slot records the outcome with the breaker and emits sessionEnded; doing
         // it here puts a breaker transition on this call's trace and gives the records it
         // causes (session_failed, breaker_transition) this session's ids.
@@ -151,7 +165,8 @@ export class RunningSession {
     );
     resources.connection = connection;
     if (this.settled) return;
-    connection.onDisconnected((reason) => this.end('success', `caller left: ${reason}`));
+    connection.onDisconnected((reason, lost) =>
+      lost ? this.end('failed', `agent left the room: ${reason}`) : this.end('success', `caller left: ${reason}`));
 
     const simulated = connection.kind === 'simulated';
     const room = connection.room ?? createRoomStub(ticket.roomName);
@@ -185,7 +200,7 @@ export class RunningSession {
       await withTimeout(
         (async () => {
           if (!simulated) await jobContext.connect();
-          const { agent, session } = await deps.buildSession(ticket);
+          const { agent, session } = await deps.buildSession(ticket, this.providers);
           resources.session = session;
           this.watch(session);
           this.activity.attach(session, agent, ticket.tenantProviders);
@@ -219,7 +234,7 @@ export class RunningSession {
         tenant: ticket.tenant, agent: ticket.agentName, jobId: ticket.jobId, roomName: ticket.roomName,
         ...(this.traceId === undefined ? {} : { traceId: this.traceId }),
       };
-      const usage = usageFromMetrics(source, event.metrics, provider);
+      const usage = usageFromMetrics(source, event.metrics, provider, session.tts?.capabilities.streaming);
       if (usage) deps.recordUsage(usage);
       for (const latency of latencyFromMetrics(ticket.tenant, ticket.agentName, event.metrics, provider)) deps.recordLatency(latency);
     });

@@ -15,11 +15,17 @@ export interface UsageSource {
  * or undefined for metrics that are not billed usage (VAD, end of turn, ...). agents-js
  * reports one payload per provider request (per segment for streaming TTS), so each
  * record is one billable request.
+ *
+ * `ttsStreams` is whether the session's TTS streams natively. agents-js reports the text
+ * of a non-streaming TTS twice: once per request the provider answered (`streamed:
+ * false`) and once more for the whole reply from the StreamAdapter that feeds it
+ * sentences (`streamed: true`). Only the provider's own requests are usage.
  */
 export function usageFromMetrics(
   source: UsageSource,
   collected: metrics.AgentMetrics,
   fallbackProvider: (kind: 'llm' | 'stt' | 'tts') => { provider: string; model: string },
+  ttsStreams?: boolean,
 ): UsageEvent | undefined {
   const withSource = (kind: 'llm' | 'stt' | 'tts', metadata: metrics.MetricsMetadata | undefined) => {
     const fallback = fallbackProvider(kind);
@@ -52,6 +58,7 @@ export function usageFromMetrics(
         durationMs: collected.durationMs,
       };
     case 'tts_metrics':
+      if (ttsStreams !== undefined && collected.streamed !== ttsStreams) return undefined;
       return {
         ...withSource('tts', collected.metadata),
         characters: collected.charactersCount,

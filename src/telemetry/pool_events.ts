@@ -37,7 +37,10 @@ export interface ReservationExpiredEvent {
   waitedMs: number;
 }
 
-/** Provider usage of one session, from agents-js `metrics_collected` events. */
+/**
+ * Provider usage of one request, from agents-js `metrics_collected` events, attributed to
+ * the session whose request it was (each session sees only its own provider events).
+ */
 export interface UsageEvent {
   tenant: string;
   agent: string;

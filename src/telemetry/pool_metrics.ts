@@ -53,12 +53,12 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
   const tenants = new TenantLabeler(limit, (max, first) =>
     onDiagnostic({
       code: 'tenant_label_limit',
-      message: `openrtc: more than ${max} tenants seen; tenant "${first}" and later ones are counted under tenant="${OTHER_TENANT_LABEL}"`,
+      message: `openrtc: more than ${max} tenants admitted; tenant "${first}" and later ones are counted under tenant="${OTHER_TENANT_LABEL}"`,
     }),
   );
-  // Tenants the pool is configured for get their labels first.
+  // Tenants the pool is configured for get their labels first, then tenants as they are admitted.
   const initial = pool.runtimeSnapshot();
-  for (const tenant of Object.keys(initial.tenants)) tenants.label(tenant);
+  for (const tenant of Object.keys(initial.tenants)) tenants.claim(tenant);
 
   const counter = (name: string) => {
     const m = metricSpec(name);
@@ -112,7 +112,7 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
 
   const unsubscribe = [
     pool.on('admission', (e) => {
-      const tenant = tenants.label(e.tenant);
+      const tenant = e.accepted && e.tenant !== undefined ? tenants.claim(e.tenant) : tenants.label(e.tenant);
       seedOnAdmission(tenant, e.tenant, e.agent);
       const decision = e.accepted ? 'accepted' : 'refused';
       admissions.add(1, e.agent === undefined ? { tenant, decision } : { tenant, agent: e.agent, decision });

@@ -11,19 +11,24 @@ export const INVALID_TENANT_LABEL = '~invalid';
 export const OTHER_TENANT_LABEL = '~other';
 export const DEFAULT_TENANT_LABEL_LIMIT = 500;
 
+/**
+ * Labels are earned, not taken: a tenant gets one of its own when it is configured or a
+ * call of it is admitted (`claim`), while the budget lasts. Everything else about a tenant
+ * without one (refusals, loader results) is counted under `~other`, so a flood of refused
+ * calls with random valid ids can never use up the budget that admitted tenants need.
+ */
 export class TenantLabeler {
   private readonly known = new Set<string>();
   private overflowed = false;
 
   constructor(
     private readonly limit: number,
-    /** Called once, the first time a tenant is folded into `~other`. */
+    /** Called once, the first time an admitted tenant finds the budget used up. */
     private readonly onOverflow: (limit: number, firstFolded: string) => void,
   ) {}
 
-  /** The label value for a tenant; `undefined` stands for an invalid tenant id. */
-  label(tenant: string | undefined): string {
-    if (tenant === undefined) return INVALID_TENANT_LABEL;
+  /** Gives a configured or admitted tenant a label of its own if the budget has room; returns its label. */
+  claim(tenant: string): string {
     if (this.known.has(tenant)) return tenant;
     if (this.known.size < this.limit) {
       this.known.add(tenant);
@@ -34,6 +39,12 @@ export class TenantLabeler {
       this.onOverflow(this.limit, tenant);
     }
     return OTHER_TENANT_LABEL;
+  }
+
+  /** The label value for a tenant, never claiming one; `undefined` stands for an invalid tenant id. */
+  label(tenant: string | undefined): string {
+    if (tenant === undefined) return INVALID_TENANT_LABEL;
+    return this.known.has(tenant) ? tenant : OTHER_TENANT_LABEL;
   }
 
   /** Number of tenants with a label of their own. */

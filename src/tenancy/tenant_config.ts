@@ -45,6 +45,8 @@ export class TenantConfigResolver {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<TenantProviders | null>>();
   private readonly options: TenantConfigResolverOptions;
+  /** When the cache is next swept of expired answers (at most once per TTL). */
+  private nextSweepAt = -Infinity;
 
   constructor(options: TenantConfigResolverOptions) {
     this.options = options;
@@ -65,17 +67,39 @@ export class TenantConfigResolver {
       return Object.prototype.hasOwnProperty.call(source, tenant) ? (source[tenant] ?? null) : null;
     }
 
+    const now = this.options.clock.now();
+    this.sweepExpired(now);
     const cached = this.cache.get(tenant);
-    if (cached && cached.expiresAt > this.options.clock.now()) {
+    if (cached && cached.expiresAt > now) {
       this.emit({ tenant, result: 'cache_hit', durationMs: 0 });
       return cached.value;
     }
+    // An expired answer is never served again; a failing reload must not leave it behind.
+    if (cached) this.cache.delete(tenant);
     const pending = this.inFlight.get(tenant);
     if (pending) return pending;
 
     const load = this.load(source, tenant).finally(() => this.inFlight.delete(tenant));
     this.inFlight.set(tenant, load);
     return load;
+  }
+
+  /** Tenants with a cached answer (expired ones not yet swept included). */
+  get cachedTenants(): number {
+    return this.cache.size;
+  }
+
+  /**
+   * Drops every expired answer, at most once per TTL: so the cache holds at most the
+   * tenants loaded within the last two TTLs, however many tenants have ever called, and a
+   * sweep costs one pass over entries at most two TTLs old.
+   */
+  private sweepExpired(now: number): void {
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + this.options.ttlMs;
+    for (const [tenant, entry] of this.cache) {
+      if (entry.expiresAt <= now) this.cache.delete(tenant);
+    }
   }
 
   private async load(loader: TenantConfigLoader, tenant: string): Promise<TenantProviders | null> {

@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Job, JobState, JobStatus, JobType, Room, ServerMessage } from '@livekit/protocol';
-import { AccessToken } from 'livekit-server-sdk';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { invalidOption } from '../errors.js';
-import { systemClock } from '../util/clock.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { buildAgentToken } from './assignment_token.js';
 import { DispatchedCall } from './dispatched_call.js';
 import type {
   AvailabilityRecord,
@@ -15,8 +15,11 @@ import type {
   JobUpdateRecord,
   WorkerRecord,
 } from './dispatch_types.js';
+import { DispatchApi } from './dispatch_api.js';
+import { JobRequest, type JobRequestSettings } from './job_request.js';
+import { seededRandom } from './seeded_random.js';
 import { ServerAuth, refuseUpgrade } from './server_auth.js';
-import { ServerWorker } from './server_worker.js';
+import { ServerWorker, type ServerWorkerTimers } from './server_worker.js';
 import { SimulatedCall } from './simulated_call.js';
 import { SIM_ROOM_PATH } from './sim_room_protocol.js';
 import { Waiters } from './waiters.js';
@@ -24,27 +27,44 @@ import { Waiters } from './waiters.js';
 let jobSeq = 0;
 const newId = (prefix: string): string => `${prefix}_${(++jobSeq).toString(36)}${Math.random().toString(36).slice(2, 10)}`;
 
+/** LiveKit's defaults: `agent.DefaultTargetLoad`, psrpc's `DefaultClientTimeout`, the signal ping and register deadline. */
+const DEFAULTS = { targetLoad: 0.7, availabilityTimeoutMs: 3000, seed: 1, pingIntervalMs: 10_000, registerTimeoutMs: 10_000 };
+
+interface CallEntry {
+  call: DispatchedCall;
+  /** The worker connection the job runs on, once assigned. */
+  owner: ServerWorker | undefined;
+  request: JobRequest | undefined;
+}
+
 /**
  * A stand-in for the LiveKit server's agent dispatch, on a real WebSocket: workers register
  * at `/agent` exactly as with LiveKit, tests dispatch jobs and watch the answers, and a
- * simulated room at `/sim/room` lets a session run a scripted call without an SFU.
+ * simulated room at `/sim/room` lets a session run a scripted call without an SFU. Its
+ * defaults follow LiveKit's own dispatch (see docs/architecture.md): target load, weighted
+ * random choice, one deadline per job request, retry after a refusal or a closed worker,
+ * job ownership per connection, termination when the agent leaves its room, pings.
  */
 export class DispatchServer {
-  /** Every availability answer, in arrival order (server verdicts included). */
+  /** Every availability answer that arrived in time, in arrival order, and the server's verdicts. */
   readonly answers: AvailabilityRecord[] = [];
-  /** Every updateJob message, in arrival order. */
+  /** Answers that came after the request's deadline (or for a job nobody asked about): ignored. */
+  readonly lateAnswers: AvailabilityRecord[] = [];
+  /** Every updateJob message, in arrival order; `accepted` false when the server ignored it. */
   readonly jobUpdates: JobUpdateRecord[] = [];
   /** Upgrades refused for a bad or missing token. */
   rejectedConnections = 0;
 
   private readonly workerSessions: ServerWorker[] = [];
-  private readonly calls = new Map<string, { call: DispatchedCall; worker: ServerWorker | undefined }>();
+  private readonly calls = new Map<string, CallEntry>();
   private readonly sockets = new Set<WebSocket>();
-  /** Jobs offered to a worker whose availability answer has not come yet. */
-  private readonly pendingAnswers = new Map<string, { worker: ServerWorker; withhold: boolean }>();
   private readonly waiters = new Waiters();
   private readonly auth: ServerAuth;
-  private readonly wss = new WebSocketServer({ noServer: true });
+  // autoPong off: a silenced worker socket must be able to stop answering pings.
+  private readonly wss = new WebSocketServer({ noServer: true, autoPong: false });
+  private readonly clock: Clock;
+  private readonly requestSettings: JobRequestSettings;
+  private readonly workerTimers: ServerWorkerTimers;
   private closed = false;
 
   private constructor(
@@ -54,6 +74,18 @@ export class DispatchServer {
     private readonly host: string,
   ) {
     this.auth = new ServerAuth(options.apiKey, options.apiSecret);
+    this.clock = options.clock ?? systemClock;
+    this.requestSettings = {
+      clock: this.clock,
+      targetLoad: options.targetLoad ?? DEFAULTS.targetLoad,
+      availabilityTimeoutMs: options.availabilityTimeoutMs ?? DEFAULTS.availabilityTimeoutMs,
+      random: seededRandom(options.seed ?? DEFAULTS.seed),
+    };
+    this.workerTimers = {
+      clock: this.clock,
+      pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+      registerTimeoutMs: options.registerTimeoutMs ?? DEFAULTS.registerTimeoutMs,
+    };
     this.wss.on('connection', (socket: WebSocket) => {
       this.sockets.add(socket);
       socket.on('close', () => {
@@ -67,12 +99,13 @@ export class DispatchServer {
   }
 
   static async start(options: DispatchServerOptions): Promise<DispatchServer> {
-    if (typeof options?.apiKey !== 'string' || options.apiKey === '') throw invalidOption('apiKey', 'must be a non-empty string', typeof options?.apiKey);
-    if (typeof options.apiSecret !== 'string' || options.apiSecret === '') throw invalidOption('apiSecret', 'must be a non-empty string', typeof options.apiSecret);
+    validateOptions(options);
     const port = options.port ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', 'must be an integer from 0 to 65535', port);
     const host = options.host ?? '127.0.0.1';
-    const http = createServer((_request, response) => {
+    // The API needs the server, and the server needs the listening http server first.
+    const routes: { api?: DispatchApi } = {};
+    const http = createServer((request, response) => {
+      if (routes.api?.handle(request, response)) return;
       response.statusCode = 404;
       response.end();
     });
@@ -84,7 +117,9 @@ export class DispatchServer {
       });
     });
     http.unref();
-    return new DispatchServer(options, http, (http.address() as AddressInfo).port, host);
+    const server = new DispatchServer(options, http, (http.address() as AddressInfo).port, host);
+    routes.api = new DispatchApi(new ServerAuth(options.apiKey, options.apiSecret), (request) => server.dispatch(request), options.apiCaller);
+    return server;
   }
 
   /** `http://host:port`: what a worker is given as its LiveKit url. */
@@ -131,7 +166,7 @@ export class DispatchServer {
     return this.waiters.add(check, what, timeoutMs);
   }
 
-  /** Offers a job to an eligible worker, as LiveKit's dispatch would. */
+  /** Sends a job request as LiveKit's dispatch would; the handle reports what became of it. */
   dispatch(request: DispatchRequest & DispatchBehaviour, behaviour: DispatchBehaviour = {}): DispatchedCall {
     if (typeof request?.roomName !== 'string' || request.roomName === '') throw invalidOption('roomName', 'must be a non-empty string', request?.roomName);
     const options = { ...request, ...behaviour };
@@ -143,34 +178,45 @@ export class DispatchServer {
       namespace: '',
       metadata: options.jobMetadata ?? '',
       agentName: options.agentName ?? '',
+      deployment: options.deployment ?? '',
       state: new JobState({ status: JobStatus.JS_PENDING, updatedAt: BigInt(Date.now()) }),
       attributes: { ...options.attributes },
     });
     if (this.calls.has(job.id)) throw invalidOption('jobId', 'must be unique on this server', job.id);
-    const simulation = options.simulated
-      ? new SimulatedCall(options.roomName, options.simulated, this.options.clock ?? systemClock)
-      : undefined;
-    const call = new DispatchedCall(job, (c) => this.sendTermination(c), simulation);
-    const worker = this.pickWorker(job.agentName, options);
-    this.calls.set(job.id, { call, worker });
-    if (!worker) {
-      this.settleWithoutWorker(call, undefined, 'no_worker');
-      return call;
-    }
-    const entry = { worker, withhold: options.withholdAssignment === true };
-    this.pendingAnswers.set(job.id, entry);
-    worker.send(new ServerMessage({ message: { case: 'availability', value: { job, resuming: false } } }));
+    const simulation = options.simulated ? new SimulatedCall(options.roomName, options.simulated, this.clock) : undefined;
+    const call = new DispatchedCall(job, (c) => this.terminateJob(c, 'requested'), simulation);
+    const jobRequest = new JobRequest(call, this.requestSettings, {
+      candidates: () => this.workerSessions.filter((w) => w.isOpen && matches(w.record, job)),
+      pinnedWorkerId: options.workerId,
+      ignoreWorkerStatus: options.ignoreWorkerStatus === true,
+    });
+    const entry: CallEntry = { call, owner: undefined, request: jobRequest };
+    this.calls.set(job.id, entry);
+    // `Room` asks for a termination when the agent participant leaves (`AGENT_LEFT_ROOM`);
+    // that travels as an RPC, after the room has seen the participant go.
+    void simulation?.ended.then((end) => {
+      if (end.reason === 'agent_left') setImmediate(() => this.terminateJob(call, 'agent_left_room'));
+    });
+    void this.runJobRequest(entry, jobRequest, options.withholdAssignment === true);
     return call;
   }
 
   /** Cuts a worker's socket without a close frame (the latest connected one by default). */
   dropWorker(workerId?: string): string {
-    const worker = [...this.workerSessions]
-      .reverse()
-      .find((w) => w.record?.connected && (workerId === undefined || w.record.workerId === workerId));
-    if (!worker?.record) throw new Error(`dropWorker: no connected worker${workerId ? ` with id ${workerId}` : ''}`);
+    const worker = this.connectedWorker('dropWorker', workerId);
     worker.socket.terminate();
-    return worker.record.workerId;
+    return worker.workerId;
+  }
+
+  /**
+   * Makes a worker's connection go silent without closing it (the latest connected one by
+   * default): the server stops reading, writing and answering pings, as over a half-open
+   * TCP connection. The worker must notice by itself.
+   */
+  silenceWorker(workerId?: string): string {
+    const worker = this.connectedWorker('silenceWorker', workerId);
+    worker.silence();
+    return worker.workerId;
   }
 
   /** Stops listening and terminates every socket still open; returns how many were. */
@@ -187,93 +233,102 @@ export class DispatchServer {
     return { openSockets };
   }
 
-  private pickWorker(agentName: string, behaviour: DispatchBehaviour): ServerWorker | undefined {
-    const eligible = this.workerSessions.filter((w) => {
-      const r = w.record;
-      if (!r?.connected) return false;
-      if (behaviour.workerId !== undefined) return r.workerId === behaviour.workerId;
-      return r.agentName === agentName && (behaviour.ignoreWorkerStatus === true || r.status !== 'full');
-    });
-    return eligible.sort((a, b) => a.record!.load - b.record!.load)[0];
+  private connectedWorker(method: string, workerId: string | undefined): ServerWorker {
+    const worker = [...this.workerSessions]
+      .reverse()
+      .find((w) => w.record?.connected && (workerId === undefined || w.workerId === workerId));
+    if (!worker?.record) throw new Error(`${method}: no connected worker${workerId ? ` with id ${workerId}` : ''}`);
+    return worker;
   }
 
-  private settleWithoutWorker(call: DispatchedCall, workerId: string | undefined, reason: 'no_worker' | 'worker_disconnected'): void {
-    const record: AvailabilityRecord = {
-      jobId: call.jobId,
-      workerId,
-      available: false,
-      reason,
-      participantIdentity: '',
-      participantName: '',
-      participantMetadata: '',
-      participantAttributes: {},
-    };
-    this.answers.push(record);
-    call.availabilityDeferred.resolve(record);
-    call.assignedDeferred.reject(new Error(`job ${call.jobId} was not assigned: ${reason}`));
-    this.waiters.check();
-  }
-
-  private onAnswer(worker: ServerWorker, record: AvailabilityRecord): void {
-    const pending = this.pendingAnswers.get(record.jobId);
-    const entry = this.calls.get(record.jobId);
-    if (!pending || pending.worker !== worker || !entry) return;
-    this.pendingAnswers.delete(record.jobId);
-    this.answers.push(record);
+  private async runJobRequest(entry: CallEntry, jobRequest: JobRequest, withhold: boolean): Promise<void> {
     const { call } = entry;
-    call.availabilityDeferred.resolve(record);
-    if (!record.available) {
-      call.assignedDeferred.reject(new Error(`job ${call.jobId} was refused by worker ${record.workerId ?? ''}`));
+    const result = await jobRequest.run();
+    entry.request = undefined;
+    if (result.kind === 'settled') {
+      if (result.verdict) this.answers.push(result.record);
+      call.availabilityDeferred.resolve(result.record);
+      const why = result.verdict ? result.record.reason : `refused by worker ${result.record.workerId ?? ''}`;
+      call.assignedDeferred.reject(new Error(`job ${call.jobId} was not assigned: ${why}`));
+      this.waiters.check();
       return;
     }
-    if (pending.withhold) return;
-    this.sendAssignment(worker, call, record).catch((error: unknown) => call.assignedDeferred.reject(error));
-  }
-
-  private async sendAssignment(worker: ServerWorker, call: DispatchedCall, record: AvailabilityRecord): Promise<void> {
-    const token = new AccessToken(this.options.apiKey, this.options.apiSecret, {
-      // LiveKit names the agent participant itself when the worker gives no identity.
-      identity: record.participantIdentity || `agent-${call.jobId}`,
-      name: record.participantName,
-      metadata: record.participantMetadata,
-      attributes: record.participantAttributes,
-      ttl: '1h',
-    });
-    token.kind = 'agent';
-    token.addGrant({
-      room: call.roomName,
-      roomJoin: true,
-      agent: true,
-      canPublish: true,
-      canSubscribe: true,
-      canPublishData: true,
-      canUpdateOwnMetadata: true,
-    });
-    const job = call.job.clone();
-    job.state = new JobState({
-      status: JobStatus.JS_RUNNING,
-      participantIdentity: record.participantIdentity,
-      workerId: record.workerId ?? '',
-      startedAt: BigInt(Date.now()),
-      updatedAt: BigInt(Date.now()),
-    });
-    const url = this.options.assignmentUrl ?? this.url;
-    worker.send(new ServerMessage({ message: { case: 'assignment', value: { job, url, token: await token.toJwt() } } }));
-    call.assignedDeferred.resolve();
+    const { worker, record } = result;
+    call.availabilityDeferred.resolve(record);
+    if (result.terminate) {
+      // The worker answered that the job is already done (`AvailabilityResponse.terminate`).
+      call.state = { status: 'success', error: '', workerId: undefined };
+      call.assignedDeferred.reject(new Error(`job ${call.jobId} was ended by worker ${record.workerId ?? ''} at availability`));
+    } else if (!withhold) {
+      await this.sendAssignment(entry, worker, record).catch((error: unknown) => call.assignedDeferred.reject(error));
+    }
     this.waiters.check();
   }
 
-  private sendTermination(call: DispatchedCall): void {
-    const worker = this.calls.get(call.jobId)?.worker;
-    worker?.send(new ServerMessage({ message: { case: 'termination', value: { jobId: call.jobId } } }));
+  private async sendAssignment(entry: CallEntry, worker: ServerWorker, record: AvailabilityRecord): Promise<void> {
+    const { call } = entry;
+    const token = await buildAgentToken({
+      apiKey: this.options.apiKey,
+      apiSecret: this.options.apiSecret,
+      roomName: call.roomName,
+      jobId: call.jobId,
+      agentName: worker.record?.agentName ?? '',
+      answer: record,
+      permissions: worker.permissions,
+    });
+    const job = call.job.clone();
+    const now = BigInt(Date.now()) * 1_000_000n;
+    job.state = new JobState({ status: JobStatus.JS_RUNNING, participantIdentity: record.participantIdentity, workerId: worker.workerId, startedAt: now, updatedAt: now });
+    const url = this.options.assignmentUrl ?? '';
+    if (!worker.send(new ServerMessage({ message: { case: 'assignment', value: { job, url, token } } }))) {
+      throw new Error(`job ${call.jobId} was not assigned: worker ${worker.workerId} closed before its assignment`);
+    }
+    entry.owner = worker;
+    worker.runningJobs.add(call.jobId);
+    call.state = { status: 'running', error: '', workerId: worker.workerId };
+    call.assignedDeferred.resolve();
+  }
+
+  /**
+   * `Worker.TerminateJob`: only a job still running on a live connection is terminated; a
+   * requested termination ends it as success, an agent leaving its room as failed.
+   */
+  private terminateJob(call: DispatchedCall, reason: 'requested' | 'agent_left_room'): void {
+    const owner = this.calls.get(call.jobId)?.owner;
+    if (!owner?.runningJobs.has(call.jobId)) return;
+    owner.send(new ServerMessage({ message: { case: 'termination', value: { jobId: call.jobId } } }));
+    owner.runningJobs.delete(call.jobId);
+    call.state = reason === 'agent_left_room'
+      ? { status: 'failed', error: 'agent worker left the room', workerId: owner.workerId }
+      : { status: 'success', error: '', workerId: owner.workerId };
+    this.waiters.check();
+  }
+
+  private onAnswer(worker: ServerWorker, record: AvailabilityRecord & { terminate: boolean }): void {
+    const { terminate, ...plain } = record;
+    const request = this.calls.get(record.jobId)?.request;
+    if (!request?.answer(worker, plain, terminate)) {
+      // `Worker.HandleAvailability`: an answer nobody waits for is logged and dropped.
+      this.lateAnswers.push(plain);
+      this.waiters.check();
+      return;
+    }
+    this.answers.push(plain);
+  }
+
+  private onJobUpdate(record: JobUpdateRecord): void {
+    this.jobUpdates.push(record);
+    const call = this.calls.get(record.jobId)?.call;
+    if (record.accepted && call) call.state = { status: record.status, error: record.error, workerId: record.workerId };
   }
 
   private onWorkerClosed(worker: ServerWorker): void {
-    for (const [jobId, pending] of this.pendingAnswers) {
-      if (pending.worker !== worker) continue;
-      this.pendingAnswers.delete(jobId);
-      const call = this.calls.get(jobId)?.call;
-      if (call) this.settleWithoutWorker(call, worker.record?.workerId, 'worker_disconnected');
+    for (const entry of this.calls.values()) {
+      entry.request?.workerClosed(worker);
+      // `deregisterWorker`: the connection's jobs are forgotten; nothing reaches them any more.
+      if (entry.owner === worker && entry.call.state && worker.runningJobs.has(entry.call.jobId)) {
+        entry.call.state = { ...entry.call.state, workerId: undefined };
+      }
     }
   }
 
@@ -318,8 +373,29 @@ export class DispatchServer {
       registered: (w) => this.workerSessions.push(w),
       changed: () => this.waiters.check(),
       answer: (w, record) => this.onAnswer(w, record),
-      jobUpdate: (record) => this.jobUpdates.push(record),
+      jobUpdate: (_w, record) => this.onJobUpdate(record),
       closed: (w) => this.onWorkerClosed(w),
-    });
+    }, this.workerTimers);
   }
+}
+
+/** The `workerKey` LiveKit matches a job on: agent name, namespace (always ''), job type, deployment. */
+function matches(record: WorkerRecord | undefined, job: Job): boolean {
+  return record !== undefined && record.connected && record.agentName === job.agentName && record.jobType === 'room' && record.deployment === job.deployment;
+}
+
+function validateOptions(options: DispatchServerOptions): void {
+  if (typeof options?.apiKey !== 'string' || options.apiKey === '') throw invalidOption('apiKey', 'must be a non-empty string', typeof options?.apiKey);
+  if (typeof options.apiSecret !== 'string' || options.apiSecret === '') throw invalidOption('apiSecret', 'must be a non-empty string', typeof options.apiSecret);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', 'must be an integer from 0 to 65535', port);
+  const target = options.targetLoad;
+  if (target !== undefined && !(typeof target === 'number' && target > 0 && target <= 1)) throw invalidOption('targetLoad', 'must be a number above 0 and at most 1', target);
+  for (const name of ['availabilityTimeoutMs', 'registerTimeoutMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw invalidOption(name, 'must be a positive number of ms', value);
+  }
+  const ping = options.pingIntervalMs;
+  if (ping !== undefined && !(typeof ping === 'number' && Number.isFinite(ping) && ping >= 0)) throw invalidOption('pingIntervalMs', 'must be 0 or a positive number of ms', ping);
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw invalidOption('seed', 'must be an integer', options.seed);
 }

@@ -9,10 +9,32 @@ export interface DispatchServerOptions {
   port?: number;
   /** Interface to listen on; defaults to 127.0.0.1 (never exposed beyond loopback by default). */
   host?: string;
-  /** The url sent in assignments; defaults to the server's own `url`. */
+  /**
+   * The url sent in assignments. Default '' as LiveKit OSS sends (the worker joins through
+   * the url it connected to); give the server's own `url` to model a server that sets one.
+   */
   assignmentUrl?: string;
-  /** Drives simulated turn timeouts. */
+  /** Drives every timer of the server: answer deadline, pings, register deadline, simulated turns. */
   clock?: Clock;
+  /** The simulated caller a job dispatched through the server API (CreateDispatch) meets. */
+  apiCaller?: SimulatedCallScript;
+  /**
+   * A job goes to this server only if a matching worker is WS_AVAILABLE with a load below
+   * this (LiveKit's `agents.target_load`, default 0.7).
+   */
+  targetLoad?: number;
+  /**
+   * How long one job request may take, retries on other workers included, in ms. Default
+   * 3 000 (psrpc's default client timeout). An answer after it is recorded in
+   * `lateAnswers` and ignored; the job is not offered again.
+   */
+  availabilityTimeoutMs?: number;
+  /** Seed of the random weighted choice among workers, so a test's placements repeat. Default 1. */
+  seed?: number;
+  /** WebSocket ping to each worker every this many ms (LiveKit: 10 000); 0 sends none. */
+  pingIntervalMs?: number;
+  /** A socket that has not registered by then is closed, in ms (LiveKit: 10 000). */
+  registerTimeoutMs?: number;
 }
 
 export type WorkerReportedStatus = 'available' | 'full';
@@ -26,6 +48,8 @@ export interface WorkerRecord {
   jobType: string;
   /** The `worker_token` query parameter, if the worker sent one. */
   workerToken: string | undefined;
+  /** The `deployment` it registered with ('' when none); jobs match it exactly. */
+  deployment: string;
   connected: boolean;
   /** A newly registered worker counts as available until it says otherwise. */
   status: WorkerReportedStatus;
@@ -41,19 +65,37 @@ export interface AvailabilityRecord {
   /** The worker asked; undefined when none was eligible. */
   workerId: string | undefined;
   available: boolean;
-  /** Set when the server answered for the worker. */
-  reason?: 'no_worker' | 'worker_disconnected';
+  /**
+   * Set when the server answered for the worker: no eligible worker, the worker's socket
+   * closed while it was asked, or the request's deadline passed.
+   */
+  reason?: 'no_worker' | 'worker_disconnected' | 'timeout';
   participantIdentity: string;
   participantName: string;
   participantMetadata: string;
   participantAttributes: Record<string, string>;
 }
 
+export type JobStatusName = 'pending' | 'running' | 'success' | 'failed';
+
 export interface JobUpdateRecord {
   jobId: string;
   workerId: string;
-  status: 'pending' | 'running' | 'success' | 'failed';
+  status: JobStatusName;
   error: string;
+  /**
+   * False when the server ignored it, as LiveKit does for a job that is not running on
+   * that connection (another connection's job, one already ended, or one it never had).
+   */
+  accepted: boolean;
+}
+
+/** The server's view of a job once assigned: who owns it and how it ended. */
+export interface JobStateRecord {
+  status: JobStatusName;
+  error: string;
+  /** The worker connection that owns it; undefined once that connection closed. */
+  workerId: string | undefined;
 }
 
 /** A scripted caller for a simulated room: user turns sent one per agent reply. */
@@ -74,6 +116,8 @@ export interface DispatchRequest {
   roomMetadata?: string;
   /** Matches workers registered with this agent name; '' (default) is automatic dispatch. */
   agentName?: string;
+  /** Matches workers registered with this deployment ('' by default, as workers without one). */
+  deployment?: string;
   jobId?: string;
   /** Job attributes. */
   attributes?: Record<string, string>;
@@ -81,11 +125,14 @@ export interface DispatchRequest {
 }
 
 export interface DispatchBehaviour {
-  /** Ask a worker even if it reports WS_FULL (real LiveKit skips those), to observe its refusal. */
+  /**
+   * Ask a worker even if it reports WS_FULL or a load at or above the target (LiveKit skips
+   * those), the least loaded first, to observe its refusal.
+   */
   ignoreWorkerStatus?: boolean;
   /** Never send the assignment after an accept, as if the server lost it. */
   withholdAssignment?: boolean;
-  /** Ask this worker instead of picking the least loaded eligible one. */
+  /** Ask this worker only, instead of a random eligible one weighted by load; no retry elsewhere. */
   workerId?: string;
 }
 

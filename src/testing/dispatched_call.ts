@@ -1,6 +1,6 @@
 import type { Job } from '@livekit/protocol';
 import { Deferred } from '../util/deferred.js';
-import type { AvailabilityRecord, CallEnd, TranscriptEntry } from './dispatch_types.js';
+import type { AvailabilityRecord, CallEnd, JobStateRecord, TranscriptEntry } from './dispatch_types.js';
 import type { SimulatedCall } from './simulated_call.js';
 
 /**
@@ -13,6 +13,10 @@ export class DispatchedCall {
   /** @internal */
   readonly assignedDeferred = new Deferred<void>();
   private readonly endedWithoutRoom = new Deferred<CallEnd>();
+  /** @internal Every worker's answer for this job, in the order they were asked. */
+  readonly attemptsList: AvailabilityRecord[] = [];
+  /** @internal The server's record of the job once assigned. */
+  state: JobStateRecord | undefined;
 
   /** @internal */
   constructor(
@@ -29,7 +33,11 @@ export class DispatchedCall {
     return this.job.room?.name ?? '';
   }
 
-  /** What the worker answered (or `no_worker` / `worker_disconnected` from the server). */
+  /**
+   * How the job request ended: the accepting answer; else the last refusal when every
+   * eligible worker refused; else the server's own verdict (`no_worker`,
+   * `worker_disconnected`, `timeout`).
+   */
   get availability(): Promise<AvailabilityRecord> {
     return this.availabilityDeferred.promise;
   }
@@ -37,6 +45,16 @@ export class DispatchedCall {
   /** Resolves when the assignment was sent; rejects if the job was refused or never assignable. */
   get assigned(): Promise<void> {
     return this.assignedDeferred.promise;
+  }
+
+  /** Each worker's answer, in the order the server asked them (a refusal moves the job on). */
+  get attempts(): readonly AvailabilityRecord[] {
+    return this.attemptsList;
+  }
+
+  /** The server's view of the job once assigned: owner and status (undefined before). */
+  get jobState(): JobStateRecord | undefined {
+    return this.state ? { ...this.state } : undefined;
   }
 
   /** Resolves once the agent joined the simulated room; stays pending for other calls. */
@@ -64,6 +82,15 @@ export class DispatchedCall {
   /** Speaks an unscripted user turn in the simulated room. */
   say(text: string): void {
     this.requireSimulation('say').say(text);
+  }
+
+  /**
+   * The room removes the agent participant while the caller stays (simulated calls): the
+   * agent's socket closes as a lost room would, and the server then treats the job as
+   * LiveKit does when an agent leaves its room.
+   */
+  removeAgent(): void {
+    this.requireSimulation('removeAgent').removeAgent();
   }
 
   /** The caller hangs up the simulated room. */

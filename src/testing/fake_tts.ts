@@ -12,6 +12,8 @@ export interface FakeTTSOptions {
   model?: string;
   /** Fail every synthesis with an unrecoverable provider error carrying this message. */
   failWith?: string;
+  /** Decides per request: the synthesis of this text fails with the returned message. */
+  failOn?: (text: string) => string | undefined;
   /** Stands in for a provider API key; it must never leave this object. */
   apiKey?: string;
 }
@@ -23,7 +25,7 @@ export interface FakeTTSOptions {
  */
 export class FakeTTS extends tts.TTS {
   readonly label = 'openrtc.FakeTTS';
-  readonly options: Readonly<Required<Omit<FakeTTSOptions, 'failWith' | 'apiKey'>>> & { failWith?: string };
+  readonly options: Readonly<Required<Omit<FakeTTSOptions, 'failWith' | 'failOn' | 'apiKey'>>> & Pick<FakeTTSOptions, 'failWith' | 'failOn'>;
   /** Every text this TTS was asked to speak, in order. */
   readonly spoken: string[] = [];
   readonly #apiKey: string | undefined;
@@ -36,6 +38,7 @@ export class FakeTTS extends tts.TTS {
       provider: options.provider ?? 'fake',
       model: options.model ?? 'fake-tts',
       failWith: options.failWith,
+      failOn: options.failOn,
     };
     this.#apiKey = options.apiKey;
   }
@@ -73,9 +76,10 @@ class FakeChunkedStream extends tts.ChunkedStream {
   }
 
   protected async run(): Promise<void> {
-    const { failWith, sampleRate, msPerCharacter } = this.#fake.options;
-    if (failWith !== undefined) {
-      throw new APIConnectionError({ message: failWith, options: { retryable: false } });
+    const { failWith, failOn, sampleRate, msPerCharacter } = this.#fake.options;
+    const failure = failWith ?? failOn?.(this.inputText);
+    if (failure !== undefined) {
+      throw new APIConnectionError({ message: failure, options: { retryable: false } });
     }
     const requestId = randomUUID();
     const totalSamples = Math.max(1, Math.round((this.inputText.length * msPerCharacter * sampleRate) / 1000));

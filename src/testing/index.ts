@@ -6,6 +6,8 @@ export type { FakeTTSOptions } from './fake_tts.js';
 export { ManualClock } from './manual_clock.js';
 export { ScriptedLLM } from './scripted_llm.js';
 export type { ScriptedLLMOptions } from './scripted_llm.js';
+export { ScriptedSTT } from './scripted_stt.js';
+export type { ScriptedSTTOptions } from './scripted_stt.js';
 export { DispatchServer } from './dispatch_server.js';
 export { DispatchedCall } from './dispatched_call.js';
 export type {

@@ -9,6 +9,12 @@ export interface ScriptedLLMOptions {
   model?: string;
   /** Every chat fails with an unrecoverable provider error carrying this message. */
   failWith?: string;
+  /**
+   * Decides per request: the chat answering this user text fails with an unrecoverable
+   * provider error carrying the returned message; undefined answers normally. One object
+   * shared by many calls can so fail exactly one of them.
+   */
+  failOn?: (userText: string) => string | undefined;
   /** Every chat waits forever (until aborted), like a provider that stopped answering. */
   hang?: boolean;
   /** Prompt tokens cached on the provider side, reported per request. Default 0. */
@@ -74,17 +80,18 @@ class ScriptedLLMStream extends llm.LLMStream {
   }
 
   protected async run(): Promise<void> {
-    const { reply = (text: string) => text, failWith, hang, cachedTokens = 0 } = this.#owner.options;
-    if (failWith !== undefined) {
-      throw new APIConnectionError({ message: failWith, options: { retryable: false } });
+    const { reply = (text: string) => text, failWith, failOn, hang, cachedTokens = 0 } = this.#owner.options;
+    const items = this.chatCtx.items;
+    const lastUser = [...items].reverse().find((item) => item.type === 'message' && item.role === 'user');
+    const userText = lastUser?.type === 'message' ? (lastUser.textContent ?? '') : '';
+    const failure = failWith ?? failOn?.(userText);
+    if (failure !== undefined) {
+      throw new APIConnectionError({ message: failure, options: { retryable: false } });
     }
     if (hang) {
       await new Promise<void>((resolve) => this.abortController.signal.addEventListener('abort', () => resolve()));
       return;
     }
-    const items = this.chatCtx.items;
-    const lastUser = [...items].reverse().find((item) => item.type === 'message' && item.role === 'user');
-    const userText = lastUser?.type === 'message' ? (lastUser.textContent ?? '') : '';
     this.#owner.received.push(userText);
     const content = reply(userText);
     const id = randomUUID();

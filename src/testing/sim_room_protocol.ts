@@ -11,7 +11,9 @@ export interface SimParticipant {
 export type SimServerFrame =
   | { type: 'joined'; room: string; participants: SimParticipant[] }
   | { type: 'user_text'; text: string }
-  | { type: 'hangup' };
+  | { type: 'hangup' }
+  /** The room removed the agent (the caller stays): the agent lost its room, the call did not end. */
+  | { type: 'removed' };
 
 export type SimClientFrame = { type: 'agent_text'; text: string } | { type: 'leave' };
 
@@ -36,6 +38,8 @@ export function parseServerFrame(raw: string): SimServerFrame {
       return { type: 'user_text', text: frame.text };
     case 'hangup':
       return { type: 'hangup' };
+    case 'removed':
+      return { type: 'removed' };
   }
   throw new Error(`unknown or malformed simulated room frame of type ${JSON.stringify(frame.type)}`);
 }

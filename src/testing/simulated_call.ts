@@ -75,6 +75,15 @@ export class SimulatedCall {
     this.end('hangup', true);
   }
 
+  /** Removes the agent from the room: it is told, then its socket is closed; the call counts as agent_left. */
+  removeAgent(): void {
+    const socket = this.socket;
+    if (!socket || this.isEnded) throw new Error(`simulated call in room ${this.roomName} has no agent to remove`);
+    this.finish('agent_left');
+    this.send({ type: 'removed' }, socket);
+    socket.close(4001, 'agent_removed');
+  }
+
   /** Ends the room side with `reason`; `notify` tells the agent with a hangup frame first. */
   end(reason: CallEndReason, notify: boolean): void {
     if (this.isEnded) return;

@@ -61,8 +61,9 @@ class SimulatedCallConnection implements CallConnection {
   private readonly textListeners: ((text: string) => void)[] = [];
   // Turns that arrive before anyone listens (the first turn follows `joined` at once) wait here.
   private readonly bufferedTexts: string[] = [];
-  private readonly disconnectListeners: ((reason: string) => void)[] = [];
+  private readonly disconnectListeners: ((reason: string, lost: boolean) => void)[] = [];
   private endReason: string | undefined;
+  private lost = false;
   private leaving = false;
 
   constructor(private readonly socket: WebSocket) {
@@ -80,6 +81,8 @@ class SimulatedCallConnection implements CallConnection {
       } else if (frame.type === 'user_text') {
         if (this.textListeners.length === 0) this.bufferedTexts.push(frame.text);
         for (const listener of this.textListeners) listener(frame.text);
+      } else if (frame.type === 'removed') {
+        this.ended('agent_removed', true);
       } else {
         this.ended('hangup');
       }
@@ -98,10 +101,11 @@ class SimulatedCallConnection implements CallConnection {
     this.send({ type: 'agent_text', text });
   }
 
-  onDisconnected(listener: (reason: string) => void): void {
+  onDisconnected(listener: (reason: string, lost: boolean) => void): void {
     if (this.endReason !== undefined) {
       const reason = this.endReason;
-      queueMicrotask(() => listener(reason));
+      const lost = this.lost;
+      queueMicrotask(() => listener(reason, lost));
       return;
     }
     this.disconnectListeners.push(listener);
@@ -120,10 +124,11 @@ class SimulatedCallConnection implements CallConnection {
     });
   }
 
-  private ended(reason: string): void {
+  private ended(reason: string, lost = false): void {
     if (this.endReason !== undefined) return;
     this.endReason = reason;
-    for (const listener of this.disconnectListeners.splice(0)) listener(reason);
+    this.lost = lost;
+    for (const listener of this.disconnectListeners.splice(0)) listener(reason, lost);
   }
 
   private send(frame: SimClientFrame): void {

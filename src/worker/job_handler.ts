@@ -24,9 +24,21 @@ export interface WorkerLoad {
 
 export type JobEndStatus = 'success' | 'failed';
 
+/** Why an accept stopped holding anything: it missed the answer deadline, or its socket was lost before the assignment. */
+export type ReleaseReason = 'deadline' | 'socket_lost';
+
 export interface JobHandler {
-  /** Answers an availability request; must not throw (a thrown error is answered as a reject). */
-  onAvailability(request: JobRequest): Promise<AvailabilityAnswer>;
+  /**
+   * Answers an availability request; must not throw (a thrown error is answered as a
+   * reject). `signal` aborts when the answer deadline passes: the connection has then
+   * answered "unavailable" and will not send this answer.
+   */
+  onAvailability(request: JobRequest, signal?: AbortSignal): Promise<AvailabilityAnswer>;
+  /**
+   * An accept that will never be assigned on its socket: it came after the deadline, or
+   * the socket it was sent on (or meant for) was lost first. Free what it holds.
+   */
+  release?(jobId: string, reason: ReleaseReason): void;
   /** The server assigned an accepted job: start hosting it. */
   onAssignment(assignment: JobAssignment): void;
   /** The server asked for a job to end. */

@@ -2,8 +2,8 @@ import type { Diagnostic } from '../util/diagnostic.js';
 import type { PoolRuntime } from './pool_runtime.js';
 import { RunningSession, type SessionEnd, type SessionRunnerDeps } from '../session/session_runner.js';
 import type { JobAssignment, JobRequest } from '../session/job_assignment.js';
-import type { AvailabilityAnswer, JobHandler, WorkerLoad } from './job_handler.js';
-import type { LoadMonitor } from './load_monitor.js';
+import type { AvailabilityAnswer, JobHandler, ReleaseReason, WorkerLoad } from './job_handler.js';
+import { type LoadMonitor, reportedLoad } from './load_monitor.js';
 
 /** Participant attributes the agent joins with, so the room (and the SFU's webhooks) see the tenant. */
 export const PARTICIPANT_ATTR_TENANT = 'openrtc.tenant';
@@ -14,7 +14,9 @@ export interface PoolJobHandlerOptions {
   runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage' | 'recordLatency' | 'recordProviderError'>;
   loadMonitor: LoadMonitor;
   maxSessions: number | undefined;
-  /** Told when a hosted session ends, to report the job status to the server. */
+  /** LiveKit's target load: the reported load reaches it exactly when the worker is full. */
+  targetLoad: number;
+  /** Told a hosted session's outcome before it leaves the room, to report the job status to the server. */
   onSessionEnded?: (jobId: string, end: SessionEnd) => void;
   /** Reports what cannot be thrown from background work. */
   onDiagnostic?: (diagnostic: Diagnostic) => void;
@@ -30,12 +32,13 @@ export class PoolJobHandler implements JobHandler {
 
   constructor(private readonly options: PoolJobHandlerOptions) {}
 
-  async onAvailability(request: JobRequest): Promise<AvailabilityAnswer> {
+  async onAvailability(request: JobRequest, signal?: AbortSignal): Promise<AvailabilityAnswer> {
     const decision = await this.options.pool.admit({
       jobId: request.jobId,
       roomName: request.roomName,
       jobMetadata: request.jobMetadata,
       roomMetadata: request.roomMetadata,
+      signal,
     });
     if (!decision.accepted) return { accept: false, reason: decision.reason };
     const { ticket } = decision;
@@ -58,17 +61,24 @@ export class PoolJobHandler implements JobHandler {
     }
     const session = new RunningSession(ticket, assignment, {
       ...this.options.runner,
-      buildSession: (t) => pool.buildSession(t),
+      buildSession: (t, scope) => pool.buildSession(t, scope),
       sessionContext: (t) => pool.sessionContext(t),
       recordUsage: (event) => pool.recordUsage(event),
+      reportOutcome: (jobId, end) => this.options.onSessionEnded?.(jobId, end),
       recordLatency: (event) => pool.recordLatency(event),
       recordProviderError: (event) => pool.recordProviderError(event),
     });
     this.sessions.set(ticket.jobId, session);
-    void session.done.then((end) => {
-      this.sessions.delete(ticket.jobId);
-      this.options.onSessionEnded?.(ticket.jobId, end);
-    });
+    void session.done.then(() => this.sessions.delete(ticket.jobId));
+  }
+
+  /** An accept LiveKit will never assign (late, or its socket was lost): its slot comes back now. */
+  release(jobId: string, reason: ReleaseReason): void {
+    const ticket = this.options.pool.ticket(jobId);
+    if (ticket?.state !== 'reserved') return;
+    const why = reason === 'deadline' ? 'the accept missed the answer deadline' : 'the socket that accepted it was lost before the assignment';
+    this.options.onDiagnostic?.({ code: 'slot_released', message: `job ${jobId}: slot released: ${why}` });
+    void ticket.finish('expired', why);
   }
 
   onTermination(jobId: string): void {
@@ -82,18 +92,15 @@ export class PoolJobHandler implements JobHandler {
   }
 
   load(): WorkerLoad {
-    const { pool, maxSessions, loadMonitor } = this.options;
-    const jobCount = this.sessions.size;
+    const { pool, maxSessions, loadMonitor, targetLoad } = this.options;
     const held = pool.liveTickets().length;
-    this.reportedLoad = loadMonitor.sample(held, maxSessions);
-    return {
-      load: this.reportedLoad,
-      jobCount,
-      full: pool.isDraining || (maxSessions !== undefined && held >= maxSessions),
-    };
+    const sessionShare = maxSessions ? held / maxSessions : 0;
+    const { load, full } = reportedLoad(Math.max(sessionShare, loadMonitor.lagShare()), targetLoad);
+    this.reportedLoad = load;
+    return { load, jobCount: this.sessions.size, full: full || pool.isDraining };
   }
 
-  /** The load last reported to the server (0..1). */
+  /** The load last reported to the server (0..targetLoad; the target when full). */
   get lastLoad(): number {
     return this.reportedLoad;
   }

@@ -1,6 +1,7 @@
 import type { AdmissionDecision, CallRequest } from '../admission/admission_decision.js';
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
 import type { BreakerPolicy } from '../admission/breaker_policy.js';
+import type { ProviderScope } from '../session/provider_scope.js';
 import type { BuiltSession } from '../session/session_builder.js';
 import type { ObservedPool } from '../telemetry/observed_pool.js';
 import type { LatencyEvent, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
@@ -25,7 +26,8 @@ export interface PoolRuntime extends ObservedPool {
   admit(request: CallRequest): Promise<AdmissionDecision>;
   ticket(jobId: string): AdmissionTicket | undefined;
   liveTickets(): AdmissionTicket[];
-  buildSession(ticket: AdmissionTicket): Promise<BuiltSession>;
+  /** With a scope, the session sees only its own events from shared provider objects. */
+  buildSession(ticket: AdmissionTicket, scope?: ProviderScope): Promise<BuiltSession>;
   sessionContext(ticket: AdmissionTicket): SessionContext;
   recordUsage(event: UsageEvent): void;
   recordLatency(event: LatencyEvent): void;

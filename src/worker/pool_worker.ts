@@ -26,6 +26,8 @@ export interface DispatchConnection {
   start(): Promise<void>;
   /** Reports WS_FULL at once and from then on. */
   setDraining(): void;
+  /** Sends the status now if it changed (an admission or a session end crossed the target load). */
+  refreshStatus?(): void;
   updateJobStatus(jobId: string, status: JobEndStatus, error?: string): void;
   close(): Promise<void>;
   readonly workerId: string | undefined;
@@ -38,6 +40,10 @@ export interface ConnectionSettings {
   agentName: string;
   workerToken: string | undefined;
   version: string;
+  /** Registered as `deployment`; jobs match it exactly. */
+  deployment: string;
+  availabilityTimeoutMs: number | undefined;
+  livenessTimeoutMs: number | undefined;
 }
 
 export type ConnectionFactory = (handler: JobHandler, settings: ConnectionSettings) => DispatchConnection;
@@ -53,6 +59,19 @@ export interface RunOptions {
   agentName?: string;
   /** LiveKit Cloud worker token. Default: env LIVEKIT_WORKER_TOKEN. */
   workerToken?: string;
+  /** The deployment the worker registers for (as agents-js). Default: env LIVEKIT_AGENT_DEPLOYMENT or ''. */
+  deployment?: string;
+  /**
+   * The LiveKit server's `agents.target_load` (default 0.7): it offers calls only to a
+   * worker reporting a load below it. The worker scales its load so that it reaches this
+   * exactly when the worker is full (its session cap, or event-loop lag); set it to what
+   * the server is configured with.
+   */
+  targetLoad?: number;
+  /** Every availability request is answered within this many ms (below LiveKit's 3 s). Default 2 000. */
+  availabilityTimeoutMs?: number;
+  /** A server socket silent this long is replaced, in ms; live calls go on. Default 15 000. */
+  livenessTimeoutMs?: number;
   /** How sessions reach their room. Default: real rtc-node rooms. */
   transport?: RoomTransport;
   /** How long live sessions may run on after a drain starts, in ms. Default 1 800 000 (as agents-js). */
@@ -88,6 +107,8 @@ export interface DrainReport {
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 1_800_000;
+/** livekit/livekit `agent.DefaultTargetLoad`. */
+const DEFAULT_TARGET_LOAD = 0.7;
 
 /**
  * The shared-process worker: one connection to the LiveKit server, every session of
@@ -132,6 +153,7 @@ export class PoolWorker {
       pool,
       loadMonitor: this.loadMonitor,
       maxSessions: pool.maxConcurrentSessions,
+      targetLoad: resolveTargetLoad(options.targetLoad),
       onDiagnostic: diagnostic,
       onSessionEnded: (jobId, end) =>
         this.connection.updateJobStatus(jobId, end.outcome === 'failed' ? 'failed' : 'success', end.outcome === 'failed' ? end.detail : undefined),
@@ -160,7 +182,11 @@ export class PoolWorker {
 
   async start(): Promise<void> {
     this.cleanups.push(bindAgentsLogger(this.logger));
+    this.cleanups.push(this.guardStrayRejections());
     this.cleanups.push(attachPoolLogging(this.pool, this.logger));
+    // A call admitted or ended may cross the target load: the server hears it now, not at the next interval.
+    const refresh = (): void => this.connection.refreshStatus?.();
+    for (const event of ['admission', 'sessionEnded', 'reservationExpired'] as const) this.cleanups.push(this.pool.on(event, refresh));
     const telemetry = this.options.telemetry;
     if (telemetry !== false) {
       this.ownsTelemetry = !isTelemetry(telemetry);
@@ -191,6 +217,20 @@ export class PoolWorker {
       },
       'openrtc worker registered',
     );
+  }
+
+  /**
+   * agents-js leaves some promises of a failed request unhandled (a non-streaming TTS
+   * request that fails rejects one nobody awaits). Its own job process logs those and goes
+   * on; by Node's default they would end this process, and with it every tenant's calls.
+   * The session that caused one has had the error through its own provider events.
+   */
+  private guardStrayRejections(): () => void {
+    const onRejection = (reason: unknown) => {
+      this.logger.warn({ event: 'worker_diagnostic' }, `unhandled promise rejection (ignored): ${errorMessage(reason)}`);
+    };
+    process.on('unhandledRejection', onRejection);
+    return () => process.off('unhandledRejection', onRejection);
   }
 
   /** Off the call path: a fault here is logged and the worker runs on without an inspector. */
@@ -328,5 +368,14 @@ function resolveConnectionSettings(options: RunOptions, version: string): Connec
     agentName: options.agentName ?? process.env.LIVEKIT_AGENT_NAME ?? '',
     workerToken: options.workerToken ?? process.env.LIVEKIT_WORKER_TOKEN,
     version,
+    deployment: options.deployment ?? process.env.LIVEKIT_AGENT_DEPLOYMENT ?? '',
+    availabilityTimeoutMs: options.availabilityTimeoutMs,
+    livenessTimeoutMs: options.livenessTimeoutMs,
   };
+}
+
+function resolveTargetLoad(value: unknown): number {
+  if (value === undefined) return DEFAULT_TARGET_LOAD;
+  if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw invalidOption('targetLoad', 'must be a number above 0 and at most 1', value);
+  return value;
 }

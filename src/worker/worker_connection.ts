@@ -14,11 +14,14 @@ import { OpenRtcError, errorMessage } from '../errors.js';
 import type { TimerHandle } from '../util/clock.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { Backoff } from '../util/backoff.js';
-import type { AvailabilityAnswer, JobEndStatus } from './job_handler.js';
+import { answerWithin } from './answer_deadline.js';
+import { type ConnectionEvent, type ConnectionState, type ConnectionStateName, socketOf, transition } from './connection_state.js';
+import type { AvailabilityAnswer, JobEndStatus, ReleaseReason } from './job_handler.js';
 import { decodeServerMessage, toJobRequest } from './protocol_codec.js';
 import {
   type ResolvedWorkerConnectionOptions,
   type WorkerConnectionOptions,
+  type WorkerDiagnostic,
   resolveWorkerConnectionOptions,
 } from './worker_connection_options.js';
 
@@ -33,26 +36,36 @@ const CLOSE_GRACE_MS = 2000;
 /** Job outcomes kept while disconnected, sent after registering again. */
 const MAX_PENDING_JOB_UPDATES = 1000;
 
+/** What lives only while registered on one socket; dropped with it. */
+interface RegisteredSession {
+  lastSentStatus: WorkerStatus | undefined;
+  updateTimer: TimerHandle | undefined;
+  livenessTimer: TimerHandle | undefined;
+  lastHeardAt: number;
+  /** Jobs accepted on this socket whose assignment has not come yet. */
+  readonly unassigned: Set<string>;
+}
+
 /**
  * The worker side of the LiveKit agent protocol: registers, answers availability through
- * the handler, forwards assignments and terminations, reports load, and reconnects on loss.
- * Hosting jobs is the handler's business: a lost socket never ends a job, since LiveKit
- * keeps the job's room alive and the worker re-registers under a new id.
+ * the handler within a deadline, forwards assignments and terminations, reports load,
+ * notices a silent socket, and reconnects on loss. Hosting jobs is the handler's business:
+ * a lost socket never ends a job, since LiveKit keeps the job's room alive and the worker
+ * re-registers under a new id (LiveKit forgets the old connection's jobs; see
+ * docs/architecture.md). The lifecycle is `connection_state.ts`; this class applies it.
  */
 export class WorkerConnection {
   private readonly opts: ResolvedWorkerConnectionOptions;
   private readonly events: TypedEvents<WorkerConnectionEvents>;
   private readonly backoff: Backoff;
-  private socket: WebSocket | undefined;
-  private registeredId: string | undefined;
+  private state: ConnectionState<WebSocket> = { name: 'idle' };
+  /** Resources of the current state: the registered session, or the backoff wait. */
+  private session: RegisteredSession | undefined;
+  private waitTimer: TimerHandle | undefined;
   private lastWorkerId: string | undefined;
-  private readonly pendingJobUpdates: WorkerMessage[] = [];
-  private started = false;
-  private closed = false;
+  /** Set by the worker when it drains; WS_FULL from then on. */
   private draining = false;
-  private lastSentStatus: WorkerStatus | undefined;
-  private updateTimer: TimerHandle | undefined;
-  private reconnectTimer: TimerHandle | undefined;
+  private readonly pendingJobUpdates: WorkerMessage[] = [];
 
   constructor(options: WorkerConnectionOptions) {
     this.opts = resolveWorkerConnectionOptions(options);
@@ -67,7 +80,12 @@ export class WorkerConnection {
 
   /** True while registered on an open socket. */
   get connected(): boolean {
-    return this.registeredId !== undefined;
+    return this.state.name === 'registered';
+  }
+
+  /** Where the lifecycle stands: idle, connecting, registered, waiting (to reconnect) or closed. */
+  get stateName(): ConnectionStateName {
+    return this.state.name;
   }
 
   on<K extends keyof WorkerConnectionEvents>(name: K, listener: (event: WorkerConnectionEvents[K]) => void): () => void {
@@ -76,14 +94,8 @@ export class WorkerConnection {
 
   /** Connects and registers; rejects with `connection_error` if that first attempt fails. */
   async start(): Promise<void> {
-    if (this.started) throw new OpenRtcError('invalid_option', 'WorkerConnection.start() was already called');
-    this.started = true;
-    try {
-      await this.attempt(false);
-    } catch (error) {
-      this.closed = true;
-      throw error;
-    }
+    if (this.state.name !== 'idle') throw new OpenRtcError('invalid_option', 'WorkerConnection.start() was already called');
+    await this.attempt(false);
   }
 
   /** Reports WS_FULL from now on; refusing requests stays the handler's decision. */
@@ -92,9 +104,13 @@ export class WorkerConnection {
     this.sendStatus();
   }
 
-  /** Sends an update now if the status (available/full) changed since the last one sent. */
+  /**
+   * Sends an update now if the status (available/full) changed since the last one sent:
+   * called when admission or a session end may have crossed the target load, so the server
+   * learns it at once rather than at the next interval.
+   */
   refreshStatus(): void {
-    if (this.computeStatus().status !== this.lastSentStatus) this.sendStatus();
+    if (this.session && this.computeStatus().status !== this.session.lastSentStatus) this.sendStatus();
   }
 
   /**
@@ -109,7 +125,7 @@ export class WorkerConnection {
         value: { jobId, status: status === 'success' ? JobStatus.JS_SUCCESS : JobStatus.JS_FAILED, error: error ?? '' },
       },
     });
-    if (!this.closed && (!this.socket || !this.connected)) {
+    if (this.state.name === 'connecting' || this.state.name === 'waiting') {
       // Bounded, so a server that never comes back cannot grow this without end.
       if (this.pendingJobUpdates.length >= MAX_PENDING_JOB_UPDATES) this.pendingJobUpdates.shift();
       this.pendingJobUpdates.push(message);
@@ -120,13 +136,8 @@ export class WorkerConnection {
 
   /** Stops reconnecting and closes the socket. Idempotent. */
   async close(): Promise<void> {
-    this.closed = true;
-    this.reconnectTimer?.cancel();
-    this.reconnectTimer = undefined;
-    this.stopUpdates();
-    const socket = this.socket;
-    this.socket = undefined;
-    this.registeredId = undefined;
+    const socket = socketOf(this.state);
+    this.apply({ type: 'close' });
     if (!socket || socket.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
       const grace = this.opts.clock.setTimer(() => socket.terminate(), CLOSE_GRACE_MS);
@@ -139,6 +150,44 @@ export class WorkerConnection {
     });
   }
 
+  /** The one place state changes: the transition decides, then leaving and entering run. */
+  private apply(event: ConnectionEvent<WebSocket>, announce?: () => void): boolean {
+    const previous = this.state;
+    const { next, applied } = transition(previous, event);
+    if (!applied) return false;
+    this.state = next;
+    this.leave(previous);
+    // Listeners hear of the change (disconnected) before what entering the next state starts (reconnecting).
+    announce?.();
+    this.enter(next);
+    return true;
+  }
+
+  private leave(previous: ConnectionState<WebSocket>): void {
+    if (previous.name === 'waiting') {
+      this.waitTimer?.cancel();
+      this.waitTimer = undefined;
+    }
+    if (previous.name === 'registered' && this.session) {
+      const session = this.session;
+      this.session = undefined;
+      session.updateTimer?.cancel();
+      session.livenessTimer?.cancel();
+      // LiveKit sends an accepted job's assignment on the socket that accepted it; that
+      // socket is gone, so the slots held for those jobs will never be used.
+      for (const jobId of session.unassigned) this.release(jobId, 'socket_lost');
+    }
+  }
+
+  private enter(next: ConnectionState<WebSocket>): void {
+    if (next.name === 'registered') this.onRegistered(next.socket, next.workerId, next.reconnect);
+    if (next.name === 'waiting') this.scheduleReconnect();
+  }
+
+  private isCurrent(socket: WebSocket): boolean {
+    return socketOf(this.state) === socket;
+  }
+
   private async token(): Promise<string> {
     const token = new AccessToken(this.opts.apiKey, this.opts.apiSecret);
     token.addGrant({ agent: true });
@@ -146,19 +195,22 @@ export class WorkerConnection {
   }
 
   /** One connection attempt: resolves once registered, rejects on any failure before that. */
-  private async attempt(reconnected: boolean): Promise<void> {
+  private async attempt(reconnect: boolean): Promise<void> {
     const jwt = await this.token();
-    if (this.closed) throw this.connectionError('the connection was closed');
     const socket = new WebSocket(this.opts.agentUrl, { headers: { authorization: `Bearer ${jwt}` } });
-    this.socket = socket;
+    if (!this.apply({ type: 'dial', socket, reconnect })) {
+      socket.terminate();
+      throw this.connectionError('the connection was closed');
+    }
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const fail = (reason: string, cause?: unknown): void => {
         if (settled) return;
         settled = true;
         timeout.cancel();
-        if (this.socket === socket) this.socket = undefined;
         socket.terminate();
+        // A failed first attempt closes the connection; a failed reconnect waits for the next.
+        if (!this.apply({ type: 'failed_to_start', socket })) this.apply({ type: 'lost', socket });
         reject(this.connectionError(reason, cause));
       };
       const timeout = this.opts.clock.setTimer(
@@ -175,7 +227,10 @@ export class WorkerConnection {
       socket.on('open', () => {
         this.sendOn(socket, this.registerMessage());
       });
+      socket.on('ping', () => this.heard(socket));
+      socket.on('pong', () => this.heard(socket));
       socket.on('message', (data, isBinary) => {
+        this.heard(socket);
         let message: ServerMessage;
         try {
           message = decodeServerMessage(data, isBinary);
@@ -184,7 +239,7 @@ export class WorkerConnection {
           return;
         }
         if (settled) {
-          if (this.socket === socket) this.onServerMessage(message);
+          if (this.isCurrent(socket) && this.connected) this.onServerMessage(message);
           return;
         }
         if (message.message.case !== 'register') {
@@ -193,12 +248,17 @@ export class WorkerConnection {
         }
         settled = true;
         timeout.cancel();
-        this.onRegistered(socket, message.message.value.workerId, message.message.value.serverInfo, reconnected);
+        if (!this.apply({ type: 'registered', socket, workerId: message.message.value.workerId })) {
+          socket.terminate();
+          reject(this.connectionError('the connection was closed'));
+          return;
+        }
+        this.events.emit('registered', { workerId: message.message.value.workerId, serverInfo: message.message.value.serverInfo, reconnected: reconnect });
         resolve();
       });
       socket.on('close', (code, reason) => {
         if (!settled) fail(`socket closed before registration (code ${code})`);
-        else this.onSocketLost(socket, code, reason.toString());
+        else this.apply({ type: 'lost', socket }, () => this.events.emit('disconnected', { code, reason: reason.toString() }));
       });
     });
   }
@@ -211,6 +271,7 @@ export class WorkerConnection {
           type: JobType.JT_ROOM,
           agentName: this.opts.agentName,
           version: this.opts.version,
+          deployment: this.opts.deployment,
           // agents-js sends these permissions; the server grants them to the agent participant.
           allowedPermissions: new ParticipantPermission({
             canPublish: true,
@@ -225,19 +286,41 @@ export class WorkerConnection {
     });
   }
 
-  private onRegistered(socket: WebSocket, workerId: string, serverInfo: ServerInfo | undefined, reconnected: boolean): void {
-    if (this.closed) {
-      socket.terminate();
-      return;
-    }
-    this.registeredId = workerId;
+  private onRegistered(socket: WebSocket, workerId: string, _reconnect: boolean): void {
     this.lastWorkerId = workerId;
     this.backoff.reset();
-    this.lastSentStatus = undefined;
+    this.session = { lastSentStatus: undefined, updateTimer: undefined, livenessTimer: undefined, lastHeardAt: this.opts.clock.now(), unassigned: new Set() };
     this.sendStatus();
     for (const update of this.pendingJobUpdates.splice(0)) this.sendOn(socket, update);
     this.scheduleUpdate();
-    this.events.emit('registered', { workerId, serverInfo, reconnected });
+    this.scheduleLivenessCheck(socket);
+  }
+
+  /** Anything from the server (message, ping, pong) shows the socket is alive. */
+  private heard(socket: WebSocket): void {
+    if (this.session && this.isCurrent(socket)) this.session.lastHeardAt = this.opts.clock.now();
+  }
+
+  /**
+   * A half-open socket raises no error: the worker pings every third of the liveness
+   * timeout and cuts the socket when nothing came back for the whole of it, which starts
+   * the reconnect. Live calls are untouched: their rooms do not depend on this socket.
+   */
+  private scheduleLivenessCheck(socket: WebSocket): void {
+    const session = this.session;
+    if (!session) return;
+    const { livenessTimeoutMs, clock } = this.opts;
+    session.livenessTimer = clock.setTimer(() => {
+      if (this.session !== session) return;
+      const silentMs = clock.now() - session.lastHeardAt;
+      if (silentMs >= livenessTimeoutMs) {
+        this.diagnose('liveness_timeout', `nothing from the server for ${silentMs} ms; reconnecting`);
+        socket.terminate();
+        return;
+      }
+      if (socket.readyState === WebSocket.OPEN) socket.ping();
+      this.scheduleLivenessCheck(socket);
+    }, Math.min(livenessTimeoutMs / 3, Math.max(1, livenessTimeoutMs - (clock.now() - session.lastHeardAt))));
   }
 
   private onServerMessage(message: ServerMessage): void {
@@ -249,6 +332,7 @@ export class WorkerConnection {
       case 'assignment': {
         const { job, url, token } = message.message.value;
         if (!job) return this.diagnose('protocol_error', 'assignment without a job');
+        this.session?.unassigned.delete(job.id);
         this.callHandler('onAssignment', () => handler.onAssignment({ job: toJobRequest(job), url: url ?? '', token }));
         return;
       }
@@ -261,32 +345,41 @@ export class WorkerConnection {
         return this.diagnose('protocol_error', 'register received after registration; ignored');
       case 'pong':
       case undefined:
-        // The server answers our pings; ws-level ping/pong already keeps the socket alive.
         return;
     }
   }
 
+  /**
+   * Answers on the socket that asked, within the deadline. A late or orphaned accept is
+   * released rather than sent: LiveKit has stopped waiting for it (or will assign the job
+   * on a socket that is gone), so its slot would only sit until the assignment timeout.
+   */
   private async answerAvailability(request: AvailabilityRequest): Promise<void> {
     const job = request.job;
     if (!job) return this.diagnose('protocol_error', 'availability request without a job');
-    let answer: AvailabilityAnswer;
-    try {
-      answer = await this.opts.handler.onAvailability(toJobRequest(job));
-    } catch (error) {
-      this.diagnose('handler_error', `onAvailability threw for job ${job.id}; answered as a reject`, error);
-      answer = { accept: false, reason: 'handler_error' };
+    const socket = socketOf(this.state);
+    const session = this.session;
+    if (!socket || !session) return;
+    const { answer, expired } = await answerWithin(this.opts.handler, toJobRequest(job), this.opts.availabilityTimeoutMs, this.opts.clock, {
+      onExpired: () => {
+        this.diagnose('availability_timeout', `no answer for job ${job.id} within ${this.opts.availabilityTimeoutMs} ms; answered unavailable`);
+        if (this.session === session) this.sendOn(socket, availabilityMessage(job.id, undefined));
+      },
+      onThrow: (error) => this.diagnose('handler_error', `onAvailability threw for job ${job.id}; answered as a reject`, error),
+    });
+    if (!answer.accept) {
+      if (!expired && this.session === session) this.sendOn(socket, availabilityMessage(job.id, undefined));
+      return;
     }
-    const value = answer.accept
-      ? {
-          jobId: job.id,
-          available: true,
-          participantIdentity: answer.participantIdentity,
-          participantName: answer.participantName,
-          participantMetadata: answer.participantMetadata,
-          participantAttributes: answer.participantAttributes,
-        }
-      : { jobId: job.id, available: false };
-    this.send(new WorkerMessage({ message: { case: 'availability', value } }));
+    if (expired) return this.release(job.id, 'deadline');
+    if (this.session !== session) return this.release(job.id, 'socket_lost');
+    session.unassigned.add(job.id);
+    this.sendOn(socket, availabilityMessage(job.id, answer));
+  }
+
+  private release(jobId: string, reason: ReleaseReason): void {
+    const { handler } = this.opts;
+    if (handler.release) this.callHandler('release', () => handler.release?.(jobId, reason));
   }
 
   private callHandler(name: string, fn: () => void): void {
@@ -314,57 +407,42 @@ export class WorkerConnection {
   }
 
   private sendStatus(): void {
-    if (!this.connected) return;
+    const session = this.session;
+    if (!session) return;
     const value = this.computeStatus();
-    if (this.send(new WorkerMessage({ message: { case: 'updateWorker', value } }))) this.lastSentStatus = value.status;
+    if (this.send(new WorkerMessage({ message: { case: 'updateWorker', value } }))) session.lastSentStatus = value.status;
   }
 
   private scheduleUpdate(): void {
-    this.stopUpdates();
-    this.updateTimer = this.opts.clock.setTimer(() => {
-      this.updateTimer = undefined;
-      if (!this.connected) return;
+    const session = this.session;
+    if (!session) return;
+    session.updateTimer = this.opts.clock.setTimer(() => {
+      if (this.session !== session) return;
       this.sendStatus();
       this.scheduleUpdate();
     }, this.opts.updateIntervalMs);
   }
 
-  private stopUpdates(): void {
-    this.updateTimer?.cancel();
-    this.updateTimer = undefined;
-  }
-
-  private onSocketLost(socket: WebSocket, code: number, reason: string): void {
-    if (this.socket !== socket) return;
-    this.socket = undefined;
-    this.registeredId = undefined;
-    this.stopUpdates();
-    this.events.emit('disconnected', { code, reason });
-    if (!this.closed) this.scheduleReconnect();
-  }
-
   private scheduleReconnect(): void {
     const delayMs = this.backoff.next();
     this.events.emit('reconnecting', { attempt: this.backoff.attempts, delayMs });
-    this.reconnectTimer = this.opts.clock.setTimer(() => {
-      this.reconnectTimer = undefined;
+    this.waitTimer = this.opts.clock.setTimer(() => {
+      this.waitTimer = undefined;
       void this.reconnect();
     }, delayMs);
   }
 
   private async reconnect(): Promise<void> {
-    if (this.closed) return;
     try {
       await this.attempt(true);
     } catch (error) {
-      if (this.closed) return;
-      this.diagnose('connect_failed', errorMessage(error), error);
-      this.scheduleReconnect();
+      // A failed attempt has already moved to waiting (and scheduled the next) or to closed.
+      if (this.state.name !== 'closed') this.diagnose('connect_failed', errorMessage(error), error);
     }
   }
 
   private send(message: WorkerMessage): boolean {
-    const socket = this.socket;
+    const socket = socketOf(this.state);
     if (!socket || !this.connected) {
       this.diagnose('send_failed', `no registered socket for ${message.message.case ?? 'a message'}`);
       return false;
@@ -384,11 +462,25 @@ export class WorkerConnection {
     return new OpenRtcError('connection_error', `worker connection to ${this.opts.url} failed: ${reason}`, { cause });
   }
 
-  private diagnose(kind: Parameters<ResolvedWorkerConnectionOptions['onDiagnostic']>[0]['kind'], message: string, error?: unknown): void {
+  private diagnose(kind: WorkerDiagnostic['kind'], message: string, error?: unknown): void {
     try {
       this.opts.onDiagnostic(error === undefined ? { kind, message } : { kind, message, error });
     } catch {
       // A throwing diagnostic sink must not break the connection it reports on.
     }
   }
+}
+
+function availabilityMessage(jobId: string, accept: Extract<AvailabilityAnswer, { accept: true }> | undefined): WorkerMessage {
+  const value = accept
+    ? {
+        jobId,
+        available: true,
+        participantIdentity: accept.participantIdentity,
+        participantName: accept.participantName,
+        participantMetadata: accept.participantMetadata,
+        participantAttributes: accept.participantAttributes,
+      }
+    : { jobId, available: false };
+  return new WorkerMessage({ message: { case: 'availability', value } });
 }

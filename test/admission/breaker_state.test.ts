@@ -7,9 +7,11 @@ import {
   closed,
   currentState,
   halfOpen,
+  isPristine,
   nextEpisode,
   open,
   recordOutcome,
+  rest,
   returnProbe,
 } from '../../src/admission/breaker_state.js';
 
@@ -107,6 +109,19 @@ describe('breaker state functions', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('comes to rest only when closed with every outcome out of the window', () => {
+    const recent = closed([{ at: T0, failed: true }], 5);
+    expect(rest(recent, POLICY, T0 + POLICY.windowMs - 1)).toEqual({ next: recent, result: false, transitions: [] });
+    expect(rest(recent, POLICY, T0 + POLICY.windowMs)).toEqual({ next: closed(), result: true, transitions: [] });
+    expect(isPristine(rest(recent, POLICY, T0 + POLICY.windowMs).next)).toBe(true);
+    // Just closed by its probes: no outcomes, only an episode id, which may be forgotten.
+    expect(rest(closed([], 9), POLICY, T0).result).toBe(true);
+    for (const busy of [open(T0, POLICY, 1, 0), halfOpen(T0, 1, 3)]) {
+      expect(rest(busy, POLICY, T0 + 10 * POLICY.windowMs)).toEqual({ next: busy, result: false, transitions: [] });
+    }
+    expect([closed(), closed([], 1), closed([{ at: 0, failed: false }])].map(isPristine)).toEqual([true, false, false]);
   });
 
   it('reports an open breaker past its cooldown as half-open without changing it', () => {

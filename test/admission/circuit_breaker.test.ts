@@ -180,7 +180,10 @@ describe('open and half-open', () => {
   });
 
   it('gives the probe slot back when a cap refuses the probe', async () => {
-    await makePool(POLICY, { maxConcurrentSessions: 3 });
+    // The unassigned `other` call must still hold its slot after the cooldown: the default
+    // assignment timeout dropped from 15 s to 5 s (LiveKit assigns right after the accept),
+    // shorter than this policy's cooldown, so the test now sets one that outlasts it.
+    await makePool(POLICY, { maxConcurrentSessions: 3, assignmentTimeoutMs: 60_000 });
     const longCall = accepted(await pool.admit(call('acme')));
     longCall.markStarted(clock.now());
     await trip();

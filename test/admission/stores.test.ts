@@ -99,6 +99,17 @@ describe('InMemoryBreakerStore', () => {
     expect(await store.read('acme')).toEqual({ name: 'closed', samples: [{ at: 1, failed: true }], episode: 0 });
     expect(await store.tenants()).toEqual(['acme']);
   });
+
+  it('keeps no state for a tenant written back to the pristine closed state', async () => {
+    const store = new InMemoryBreakerStore();
+    await store.update('acme', () => ({ next: { name: 'closed', samples: [], episode: 0 }, result: undefined, transitions: [] }));
+    expect(await store.tenants()).toEqual([]);
+    await store.update('acme', () => ({ next: { name: 'closed', samples: [{ at: 1, failed: false }], episode: 0 }, result: undefined, transitions: [] }));
+    expect(await store.tenants()).toEqual(['acme']);
+    await store.update('acme', () => ({ next: { name: 'closed', samples: [], episode: 0 }, result: undefined, transitions: [] }));
+    expect(await store.tenants()).toEqual([]);
+    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [], episode: 0 });
+  });
 });
 
 describe('admission over a store that answers asynchronously', () => {

@@ -67,7 +67,7 @@ describe('runtimeSnapshot()', () => {
       sessionsByAgent: { support: 2, sales: 1 },
       rejectionsByReason: {
         invalid_tenant: 1, draining: 0, unknown_agent: 1, circuit_open: 1, tenant_cap: 1, global_cap: 0, config_error: 0,
-        store_unavailable: 0,
+        store_unavailable: 0, answer_timeout: 0,
       },
       totals: { admitted: 8, started: 6, succeeded: 1, failed: 2, cancelled: 0, expired: 0, rejected: 4 },
     });

@@ -15,7 +15,7 @@ class LoopbackCall implements CallConnection {
   readonly room = undefined;
   readonly replies: string[] = [];
   private userListener: ((text: string) => void) | undefined;
-  private disconnectListener: ((reason: string) => void) | undefined;
+  private disconnectListener: ((reason: string, lost: boolean) => void) | undefined;
   private replyWaiters: (() => void)[] = [];
   left = false;
 
@@ -33,20 +33,27 @@ class LoopbackCall implements CallConnection {
     this.replies.push(text);
     this.replyWaiters.shift()?.();
   }
-  onDisconnected(listener: (reason: string) => void): void {
+  onDisconnected(listener: (reason: string, lost: boolean) => void): void {
     this.disconnectListener = listener;
   }
   disconnect(): Promise<void> {
     this.left = true;
+    this.order.push('left the room');
     return Promise.resolve();
   }
+  /** What happened to this call, in order (reports and leaving). */
+  readonly order: string[] = [];
   say(text: string): Promise<void> {
     const replied = new Promise<void>((resolve) => this.replyWaiters.push(resolve));
     this.userListener?.(text);
     return replied;
   }
   hangup(): void {
-    this.disconnectListener?.('caller hung up');
+    this.disconnectListener?.('caller hung up', false);
+  }
+  /** The room drops the agent while the caller stays. */
+  loseRoom(): void {
+    this.disconnectListener?.('removed from the room', true);
   }
 }
 
@@ -94,6 +101,7 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
     serverUrl: 'http://127.0.0.1:1',
     timeouts: { ...DEFAULT_SESSION_TIMEOUTS, ...timeouts },
     clock,
+    reportOutcome: (jobId: string, end: { outcome: string }) => transport.calls.at(-1)?.order.push(`reported ${end.outcome} for ${jobId}`),
   };
   const launch = async (jobId: string, tenant: string) => {
     const decision = await pool.admit({ jobId, roomName: `room-${jobId}`, jobMetadata: JSON.stringify({ tenant }) });
@@ -187,6 +195,25 @@ describe('RunningSession', () => {
     clock.advance(1);
     const end = await session.done;
     expect(end).toEqual({ outcome: 'failed', detail: 'entry failed: starting the session took longer than 15000 ms' });
+    expect(pool.runtimeSnapshot().tenants.acme?.failed).toBe(1);
+  });
+
+  it('reports the outcome before leaving the room, so LiveKit never sees the agent leave a running job', async () => {
+    const acme = new ScriptedLLM();
+    const { transport, launch } = setup({ acme });
+    const session = await launch('J5', 'acme');
+    transport.calls[0]!.hangup();
+    await session.done;
+    expect(transport.calls[0]!.order).toEqual(['reported success for J5', 'left the room']);
+  });
+
+  it('fails a session whose agent lost the room while the call went on, as LiveKit fails the job', async () => {
+    const acme = new ScriptedLLM();
+    const { pool, transport, launch } = setup({ acme });
+    const session = await launch('J6', 'acme');
+    transport.calls[0]!.loseRoom();
+    const end = await session.done;
+    expect(end).toEqual({ outcome: 'failed', detail: 'agent left the room: removed from the room' });
     expect(pool.runtimeSnapshot().tenants.acme?.failed).toBe(1);
   });
 

@@ -288,6 +288,28 @@ describe('tenant label cardinality', () => {
     expect(diagnostics[0]!.message).toContain('3');
   });
 
+  it('gives labels to admitted tenants only, so refused tenants never use up the budget', async () => {
+    const diagnostics: TelemetryDiagnostic[] = [];
+    // The loader refuses every tenant whose id starts with "rnd-" (random valid ids).
+    const { pool, clock } = makePool({
+      tenantConfig: (tenant) => {
+        if (tenant.startsWith('rnd-')) throw new Error('unknown tenant');
+        return null;
+      },
+    });
+    const t = await start({ tenantLabelLimit: 3, onDiagnostic: (d) => diagnostics.push(d) });
+    t.attach(pool);
+    for (let i = 0; i < 50; i++) expect(await pool.admit(call(`rnd-${i}`))).toMatchObject({ accepted: false, reason: 'config_error' });
+    for (const tenant of ['t1', 't2', 't3']) await startSession(pool, clock, tenant);
+
+    const s = await scrape(t.metricsUrl);
+    const tenants = new Set(s.samples.map((x) => x.labels.tenant).filter((x) => x !== undefined));
+    expect([...tenants].sort()).toEqual(['t1', 't2', 't3', '~other']);
+    expect(valueOf(s, 'openrtc_admission_refusals_total', { tenant: '~other', reason: 'config_error' })).toBe(50);
+    expect(valueOf(s, 'openrtc_sessions_started_total', { tenant: 't3', agent: 'support' })).toBe(1);
+    expect(diagnostics).toEqual([]);
+  });
+
   it('rejects a bad tenantLabelLimit', async () => {
     const { pool } = makePool();
     const t = await start();

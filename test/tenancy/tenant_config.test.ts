@@ -2,6 +2,7 @@ import { initializeLogger, voice } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, type ConfigLoadEvent, type TenantConfigLoader, type TenantProviders } from '../../src/index.js';
 import { FakeTTS, ManualClock } from '../../src/testing/index.js';
+import { TenantConfigResolver } from '../../src/tenancy/tenant_config.js';
 import { SupportAgent, accepted, call, flush, refused } from '../helpers/calls.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
@@ -37,6 +38,43 @@ describe('tenantConfig loader', () => {
     expect(accepted(await pool.admit(call('acme'))).tenantProviders).toBe(answers.get(2));
     expect(loads).toBe(2);
     expect(events.map((e) => e.result)).toEqual(['loaded', 'cache_hit', 'loaded']);
+  });
+
+  it('evicts expired answers: the cache holds only tenants loaded within the last two TTLs', async () => {
+    const clock = new ManualClock();
+    const resolver = new TenantConfigResolver({ source: () => null, ttlMs: 60_000, timeoutMs: 2_000, clock });
+    for (let i = 0; i < 1_000; i++) await resolver.resolve(`one-call-${i}`);
+    expect(resolver.cachedTenants).toBe(1_000);
+    clock.advance(60_000);
+    await resolver.resolve('later');
+    expect(resolver.cachedTenants).toBe(1);
+    // Within one TTL the cache is swept at most once; by two TTLs everything expired is gone.
+    for (let i = 0; i < 100; i++) {
+      clock.advance(1_000);
+      await resolver.resolve(`steady-${i}`);
+    }
+    expect(resolver.cachedTenants).toBeLessThanOrEqual(101);
+    clock.advance(120_000);
+    await resolver.resolve('last');
+    expect(resolver.cachedTenants).toBe(1);
+  });
+
+  it('never keeps an expired answer when the reload fails', async () => {
+    const clock = new ManualClock();
+    let fail = false;
+    const answer = providers('acme');
+    const resolver = new TenantConfigResolver({
+      source: () => {
+        if (fail) throw new Error('database down');
+        return answer;
+      },
+      ttlMs: 60_000, timeoutMs: 2_000, clock,
+    });
+    expect(await resolver.resolve('acme')).toBe(answer);
+    fail = true;
+    clock.advance(60_000);
+    await expect(resolver.resolve('acme')).rejects.toThrow(/database down/);
+    expect(resolver.cachedTenants).toBe(0);
   });
 
   it('shares one load among 50 concurrent first calls', async () => {

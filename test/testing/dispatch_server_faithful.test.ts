@@ -37,6 +37,11 @@ describe('the official agents-js 1.9 worker against the stand-in', () => {
   let running: Promise<unknown>;
   let dir: string;
   const pids = new Set<number>();
+  // agents-js reports the machine's CPU load, and in development it stays WS_AVAILABLE at
+  // any load (its loadThreshold is Infinity). LiveKit, and now the stand-in, offers nothing
+  // to a worker at or above the target load (0.7), so on this shared 2-core machine the CPU
+  // would decide whether a job is offered at all. The tests set the load the worker reports.
+  let reportedLoad = 0.1;
 
   const events = (): FixtureEvent[] => {
     try {
@@ -67,6 +72,7 @@ describe('the official agents-js 1.9 worker against the stand-in', () => {
         apiSecret: API_SECRET,
         agentName: AGENT_NAME,
         requestFunc,
+        loadFunc: () => Promise.resolve(reportedLoad),
         host: '127.0.0.1',
         port: 0,
         numIdleProcesses: 0,
@@ -124,6 +130,24 @@ describe('the official agents-js 1.9 worker against the stand-in', () => {
     await eventually(() => events().some((e) => e.event === 'shutdown' && e.jobId === call.jobId), 'the shutdown callback', 10_000);
     await eventually(() => !isAlive(entry.pid), 'the job process to exit', 10_000);
     expect(server.jobUpdates).toEqual([]);
+  });
+
+  it('is offered nothing while it reports a load at or above the target, though it still says WS_AVAILABLE', async () => {
+    const workerId = agentServer.id;
+    const latest = () => server.workers.find((w) => w.workerId === workerId);
+    reportedLoad = 0.8;
+    await server.waitFor(() => latest()?.load !== undefined && Math.abs(latest()!.load - 0.8) < 1e-6, 'a load report of 0.8', 10_000);
+    expect(latest()?.status).toBe('available');
+    await expect(server.dispatch({ roomName: 'faithful-busy', agentName: AGENT_NAME }).availability).resolves.toMatchObject({ reason: 'no_worker' });
+    reportedLoad = 0.1;
+    await server.waitFor(() => Math.abs((latest()?.load ?? 1) - 0.1) < 1e-6, 'a load report of 0.1', 10_000);
+    const call = server.dispatch({ roomName: 'faithful-idle', agentName: AGENT_NAME, jobMetadata: 'reject' });
+    await expect(call.availability).resolves.toMatchObject({ available: false, workerId });
+  });
+
+  it('answered every offer within the deadline and registered with its (empty) deployment', () => {
+    expect(server.lateAnswers).toEqual([]);
+    expect(server.workers.find((w) => w.workerId === agentServer.id)?.deployment).toBe('');
   });
 
   it('reports WS_FULL when draining', async () => {

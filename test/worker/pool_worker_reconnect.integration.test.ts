@@ -52,11 +52,15 @@ describe('PoolWorker when the server connection drops', () => {
       { from: 'agent', text: 'acme: bye' },
     ]);
     await expect(h.sessionEnded(live.jobId)).resolves.toMatchObject({ outcome: 'success' });
-    // Its end is reported over the new connection.
+    // Its end is reported over the new connection. The stand-in now keeps jobs per
+    // connection as LiveKit does (`Worker.runningJobs`, dropped in `deregisterWorker`), so
+    // the new connection's update for the old connection's job is recorded but ignored;
+    // before, the stand-in accepted it. The job itself was forgotten when the socket dropped.
     await h.server.waitFor(() => h.server.jobUpdates.find((u) => u.jobId === live.jobId), 'the job update', 5_000);
     expect(h.server.jobUpdates.filter((u) => u.jobId === live.jobId)).toEqual([
-      expect.objectContaining({ workerId: second.workerId, status: 'success' }),
+      expect.objectContaining({ workerId: second.workerId, status: 'success', accepted: false }),
     ]);
+    expect(live.jobState).toEqual({ status: 'running', error: '', workerId: undefined });
 
     // New calls go to the re-registered worker and run as usual.
     const fresh = h.call('acme', { turns: ['new call'] });
