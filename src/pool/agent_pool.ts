@@ -11,6 +11,7 @@ import type { PoolEventMap, PoolEventName, PoolListener } from '../telemetry/poo
 import type { RuntimeSnapshot } from '../telemetry/runtime_snapshot.js';
 import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import type { Diagnostic } from '../util/diagnostic.js';
+import { secretScrubber } from '../util/secret_scrubber.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
 import { AdmissionControl } from './admission_control.js';
@@ -49,6 +50,9 @@ export class AgentPool {
   constructor(options: AgentPoolOptions = {}) {
     const resolved = (this.resolved = resolvePoolOptions(options));
     for (const { name, agentClass, origin } of resolved.agents) this.registry.add(name, agentClass, origin);
+    // Keys on provider objects must never leave the process, even inside a provider's error text.
+    secretScrubber().addSecretsFrom(resolved.defaults);
+    if (typeof resolved.tenantConfig.source === 'object') secretScrubber().addSecretsFrom(resolved.tenantConfig.source);
     const { clock } = resolved;
     this.events = new TypedEvents<PoolEventMap>((error, name) => {
       const diagnostic = { code: 'listener_threw', message: `a "${name}" listener threw: ${errorMessage(error)}`, error };
