@@ -6,6 +6,7 @@ import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
 import { OpenRtcError, errorMessage } from '../errors.js';
 import { AgentRegistry } from '../routing/agent_registry.js';
 import { discoverAgents } from '../routing/discover.js';
+import { fleetStoresFrom } from '../fleet/fleet_stores.js';
 import { ATTR_BREAKER_FROM, ATTR_BREAKER_REASON, ATTR_BREAKER_TO, ATTR_TENANT, EVENT_BREAKER_TRANSITION } from '../telemetry/attributes.js';
 import type { PoolEventMap, PoolEventName, PoolListener } from '../telemetry/pool_events.js';
 import type { RuntimeSnapshot } from '../telemetry/runtime_snapshot.js';
@@ -20,6 +21,7 @@ import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
 import { LiveSessions } from './live_sessions.js';
 import { type AgentPoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
 import { PoolStatistics } from './pool_statistics.js';
+import { PoolStores } from './pool_stores.js';
 import { buildSnapshot } from './snapshot_builder.js';
 
 /**
@@ -43,6 +45,8 @@ export class AgentPool {
   private readonly statistics: PoolStatistics;
   private readonly config: TenantConfigResolver;
   private readonly breaker: TenantCircuitBreaker | undefined;
+  /** The reservation and breaker stores, which `start({ redis })` may swap for Redis's before the first call. */
+  private readonly stores: PoolStores;
   private readonly admission: AdmissionControl;
   private readonly startedAt: number;
   private worker: PoolWorker | undefined;
@@ -63,7 +67,11 @@ export class AgentPool {
     this.statistics = new PoolStatistics(this.events);
     this.config = new TenantConfigResolver({ ...resolved.tenantConfig, clock, onLoad: (event) => this.events.emit('configLoad', event) });
     this.breakerPolicy = resolved.breaker?.policy;
-    this.breaker = resolved.breaker && new TenantCircuitBreaker(resolved.breaker.policy, resolved.breaker.store, clock, (event) => {
+    this.stores = new PoolStores(resolved.reservationStore, resolved.breaker?.store, resolved.breaker !== undefined, {
+      operation: (event) => this.events.emit('storeOperation', event),
+      modeChange: (event) => this.events.emit('storeModeChange', event),
+    });
+    this.breaker = resolved.breaker && new TenantCircuitBreaker(resolved.breaker.policy, this.stores.breaker, clock, (event) => {
       // Recorded on the span of the call during which the breaker changed state.
       trace.getActiveSpan()?.addEvent(EVENT_BREAKER_TRANSITION, {
         [ATTR_TENANT]: event.tenant, [ATTR_BREAKER_FROM]: event.from, [ATTR_BREAKER_TO]: event.to, [ATTR_BREAKER_REASON]: event.reason,
@@ -71,7 +79,7 @@ export class AgentPool {
       this.events.emit('breakerTransition', event);
     });
     this.admission = new AdmissionControl({
-      registry: this.registry, router: resolved.router, config: this.config, breaker: this.breaker, store: resolved.reservationStore,
+      registry: this.registry, router: resolved.router, config: this.config, breaker: this.breaker, store: this.stores.reservations,
       caps: resolved.caps, live: this.live, clock, events: this.events, assignmentTimeoutMs: resolved.assignmentTimeoutMs,
       isDraining: () => this.runtime.isDraining,
       report: (diagnostic) => this.report(diagnostic),
@@ -143,7 +151,7 @@ export class AgentPool {
     return buildSnapshot({
       now: this.now(), startedAt: this.startedAt, deploymentVersion: this.deploymentVersion, draining: this.isDraining,
       agents: this.registry.names(), live: this.live.all(), statistics: this.statistics, caps: this.resolved.caps,
-      breaker: this.breaker, configuredTenants: this.config.staticTenants(),
+      breaker: this.breaker, configuredTenants: this.config.staticTenants(), stores: this.stores.status(),
     });
   }
 
@@ -176,14 +184,21 @@ export class AgentPool {
   /** Connects to the LiveKit server and resolves once registered; `drain()` stops it. */
   async start(options: RunOptions = {}): Promise<PoolWorker> {
     if (this.worker) throw new OpenRtcError('invalid_option', 'this pool already runs a worker; a pool hosts one worker');
+    const fleet = fleetStoresFrom(options.redis, process.env, this.breaker !== undefined);
+    if (fleet) this.stores.useFleet(fleet);
     const worker = new PoolWorker(this.runtime, options);
     this.worker = worker;
     try {
+      // Before the first call: a restarted worker frees the leases its previous life left.
+      await this.stores.start();
       await worker.start();
     } catch (error: unknown) {
       this.worker = undefined;
+      await this.stores.close();
       throw error;
     }
+    // Every session has ended (and released its slot) once the worker has stopped.
+    void worker.stopped.then(() => this.stores.close());
     return worker;
   }
 

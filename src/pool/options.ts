@@ -1,6 +1,6 @@
 import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_policy.js';
-import { type BreakerStore, InMemoryBreakerStore } from '../admission/breaker_store.js';
-import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
+import type { BreakerStore } from '../admission/breaker_store.js';
+import type { ReservationStore } from '../admission/reservation_store.js';
 import { OpenRtcError, invalidOption } from '../errors.js';
 import { type AgentClass, defaultAgentName } from '../routing/agent_registry.js';
 import type { AgentRouter } from '../routing/router.js';
@@ -66,8 +66,9 @@ export interface ResolvedPoolOptions {
   tenantConfig: { source: TenantConfigSource | undefined; ttlMs: number; timeoutMs: number };
   caps: TenantCaps;
   /** Undefined when the pool runs without a breaker. */
-  breaker: { policy: BreakerPolicy; store: BreakerStore } | undefined;
-  reservationStore: ReservationStore;
+  breaker: { policy: BreakerPolicy; store: BreakerStore | undefined } | undefined;
+  /** The stores as given; `PoolStores` puts the in-memory ones (or Redis's, at start) where none was. */
+  reservationStore: ReservationStore | undefined;
   assignmentTimeoutMs: number;
   deploymentVersion: string;
   clock: Clock;
@@ -207,9 +208,9 @@ function applyDefaults(options: AgentPoolOptions): ResolvedPoolOptions {
     },
     caps: new TenantCaps({ ...(options.maxSessionsPerTenant ?? {}) }, options.defaultMaxSessionsPerTenant, options.maxConcurrentSessions),
     breaker: options.enableTenantCircuitBreaker
-      ? { policy: resolveBreakerPolicy(options.circuitBreaker), store: options.breakerStore ?? new InMemoryBreakerStore() }
+      ? { policy: resolveBreakerPolicy(options.circuitBreaker), store: options.breakerStore }
       : undefined,
-    reservationStore: options.reservationStore ?? new InMemoryReservationStore(),
+    reservationStore: options.reservationStore,
     assignmentTimeoutMs: positiveMillis('assignmentTimeoutMs', options.assignmentTimeoutMs, DEFAULT_ASSIGNMENT_TIMEOUT_MS),
     deploymentVersion: options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev',
     clock: options.clock ?? systemClock,

@@ -1,5 +1,6 @@
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
 import type { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
+import type { StoresSnapshot } from '../admission/store_status.js';
 import { type RuntimeSnapshot, SNAPSHOT_SCHEMA_VERSION, type TenantSnapshot } from '../telemetry/runtime_snapshot.js';
 import type { PoolStatistics } from './pool_statistics.js';
 import type { TenantCaps } from './tenant_caps.js';
@@ -16,6 +17,7 @@ export interface SnapshotSources {
   breaker: TenantCircuitBreaker | undefined;
   /** Tenants the pool is configured for (static tenant config). */
   configuredTenants: string[];
+  stores: StoresSnapshot;
 }
 
 /** Live calls counted by tenant and agent, as Maps: "constructor" and "__proto__" are valid names. */
@@ -77,6 +79,7 @@ export function buildSnapshot(sources: SnapshotSources): RuntimeSnapshot {
     sessionsByAgent: Object.fromEntries(counted.activeByAgent),
     tenants: Object.fromEntries(tenants),
     rejectionsByReason: { ...statistics.rejections },
+    stores: sources.stores,
     totals: { ...statistics.totals },
   };
 }

@@ -1,4 +1,5 @@
 import type { SessionOutcome } from '../admission/admission_ticket.js';
+import type { StoreModeEvent, StoreOperationEvent } from '../admission/store_status.js';
 import type { BreakerTransitionEvent } from '../admission/circuit_breaker.js';
 import type { RefusalReason } from '../errors.js';
 import type { Diagnostic } from '../util/diagnostic.js';
@@ -114,6 +115,10 @@ export interface PoolEventMap {
   draining: { at: number };
   /** Trouble the pool reports instead of throwing (a listener that threw, a signal). */
   diagnostic: Diagnostic;
+  /** A shared store's call to its backend (Redis): latency, and the error if it failed. */
+  storeOperation: StoreOperationEvent;
+  /** A shared store switched away from its backend (by its outage policy) or back. */
+  storeModeChange: StoreModeEvent;
 }
 
 export type PoolEventName = keyof PoolEventMap;
