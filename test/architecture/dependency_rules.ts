@@ -13,8 +13,9 @@ export const LAYERS: ReadonlyArray<{ name: string; paths: readonly string[] }> =
   { name: 'tenancy', paths: ['tenancy/'] },
   { name: 'routing', paths: ['routing/'] },
   { name: 'admission', paths: ['admission/'] },
-  { name: 'fleet', paths: ['fleet/'] },
   { name: 'telemetry', paths: ['telemetry/'] },
+  // Above telemetry: the Redis stores put a span on the call whose decision they serve.
+  { name: 'fleet', paths: ['fleet/'] },
   { name: 'exporters', paths: ['voicegateway/'] },
   { name: 'session', paths: ['session/'] },
   { name: 'inspect', paths: ['inspect/'] },
