@@ -1,3 +1,4 @@
+import { scrubSecrets, secretScrubber } from '../util/secret_scrubber.js';
 import { JobProcess } from '@livekit/agents';
 import type { Logger } from 'pino';
 import { bindAgentsLogger } from '../telemetry/agents_logger.js';
@@ -6,6 +7,7 @@ import type { PoolMetricsHandle } from '../telemetry/pool_metrics.js';
 import { attachPoolLogging } from '../telemetry/pool_logging.js';
 import { type OpenRtcTelemetry, type TelemetryOptions, startTelemetry } from '../telemetry/setup.js';
 import { OpenRtcError, errorMessage, invalidOption } from '../errors.js';
+import type { RedisOption } from '../fleet/fleet_stores.js';
 import type { AgentPool } from '../pool/agent_pool.js';
 import { positiveMillis } from '../pool/options.js';
 import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
@@ -47,6 +49,11 @@ export interface ConnectionSettings {
 export type ConnectionFactory = (handler: JobHandler, settings: ConnectionSettings) => DispatchConnection;
 
 export interface RunOptions {
+  /**
+   * Share tenant caps and breaker state with every worker on one Redis: a URL, an ioredis
+   * client, or fleet options. Default: env OPENRTC_REDIS_URL, else this worker alone.
+   */
+  redis?: RedisOption;
   /** LiveKit server url. Default: env LIVEKIT_URL. */
   url?: string;
   /** Default: env LIVEKIT_API_KEY. */
@@ -154,7 +161,7 @@ export class PoolWorker {
       targetLoad: resolveTargetLoad(options.targetLoad),
       onDiagnostic: diagnostic,
       onSessionEnded: (jobId, end) =>
-        this.connection.updateJobStatus(jobId, end.outcome === 'failed' ? 'failed' : 'success', end.outcome === 'failed' ? end.detail : undefined),
+        this.connection.updateJobStatus(jobId, end.outcome === 'failed' ? 'failed' : 'success', end.outcome === 'failed' ? scrubSecrets(end.detail) : undefined),
       runner: {
         transport: options.transport ?? new RtcRoomTransport(),
         proc: this.proc,
@@ -358,6 +365,8 @@ function resolveConnectionSettings(options: RunOptions, version: string): Connec
   if (!apiKey) throw new OpenRtcError('invalid_option', '`apiKey` must be given (or LIVEKIT_API_KEY set) to run the worker');
   // The secret is never echoed back, not even in an error.
   if (!apiSecret) throw new OpenRtcError('invalid_option', '`apiSecret` must be given (or LIVEKIT_API_SECRET set) to run the worker');
+  secretScrubber().addSecret(apiSecret);
+  secretScrubber().addSecret(options.workerToken ?? process.env.LIVEKIT_WORKER_TOKEN);
   return {
     url,
     apiKey,
