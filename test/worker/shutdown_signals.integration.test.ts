@@ -2,7 +2,7 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RuntimeSnapshot } from '../../src/pool/snapshot.js';
+import type { RuntimeSnapshot } from '../../src/telemetry/runtime_snapshot.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
@@ -46,7 +46,8 @@ async function startWorkerWithLiveCall() {
   });
   const call = server.dispatch({ roomName: 'signals-live', jobMetadata: tenantMetadata('acme'), simulated: HOLD });
   await eventually(() => agentReplies(call).length === 1, 'the first reply', 10_000);
-  const signalLogs = () => lines().filter((l) => l.event === 'worker_signal').map((l) => l.msg ?? '');
+  // Signals are reported on the pool's diagnostic channel; this fixture does not listen, so they go to stderr.
+  const signalLogs = () => stderr.split('\n').filter((line) => line.startsWith('openrtc: signal: '));
   return { server, proc, exited, lines, call, signalLogs };
 }
 
