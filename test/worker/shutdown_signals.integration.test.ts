@@ -16,10 +16,12 @@ const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter(
 interface WorkerLine {
   event?: string;
   msg?: string;
+  /** The diagnostic code, on `pool_diagnostic` records (pino's `code` field). */
+  diagnostic?: string;
+  code?: number | string;
   jobId?: string;
   outcome?: string;
   detail?: string;
-  code?: number;
   snapshot?: RuntimeSnapshot;
 }
 
@@ -40,14 +42,17 @@ async function startWorkerWithLiveCall() {
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const lines = (): WorkerLine[] =>
-    stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as WorkerLine);
+    stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => {
+      const parsed = JSON.parse(line) as WorkerLine;
+      return parsed.event === 'pool_diagnostic' ? { ...parsed, diagnostic: String(parsed.code) } : parsed;
+    });
   await server.waitForWorker({}, 20_000).catch((error: unknown) => {
     throw new Error(`the worker process never registered (stderr: ${stderr.slice(-2000)})`, { cause: error });
   });
   const call = server.dispatch({ roomName: 'signals-live', jobMetadata: tenantMetadata('acme'), simulated: HOLD });
   await eventually(() => agentReplies(call).length === 1, 'the first reply', 10_000);
-  // Signals are reported on the pool's diagnostic channel; this fixture does not listen, so they go to stderr.
-  const signalLogs = () => stderr.split('\n').filter((line) => line.startsWith('openrtc: signal: '));
+  // Signals are reported on the pool's diagnostic channel, which the worker logs.
+  const signalLogs = () => lines().filter((l) => l.event === 'pool_diagnostic' && l.diagnostic === 'signal').map((l) => l.msg ?? '');
   return { server, proc, exited, lines, call, signalLogs };
 }
 
