@@ -39,7 +39,7 @@ describe('PoolWorker placed by the stand-in as LiveKit would place it', () => {
       transport: new SimulatedRoomTransport(),
       handleSignals: false,
       telemetry: false,
-      onDiagnostic: (message) => diagnostics.push(message),
+      onDiagnostic: (d) => diagnostics.push(`${d.code}: ${d.message}`),
       ...runOptions,
       url: server.url,
       apiKey: API_KEY,
