@@ -1,3 +1,4 @@
+import { scrubSecrets } from './util/secret_scrubber.js';
 /**
  * One error class for everything openrtc raises, with a stable machine-readable code.
  * The admission refusal reasons are codes too, so the same string appears in the error,
@@ -47,7 +48,8 @@ export class OpenRtcError extends Error {
   readonly code: OpenRtcErrorCode;
 
   constructor(code: OpenRtcErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[${code}] ${message}`, options);
+    // Error text leaves the process (logs, spans, the caller's own reports): scrubbed here once.
+    super(`[${code}] ${scrubSecrets(message)}`, options);
     this.name = 'OpenRtcError';
     this.code = code;
     Object.defineProperty(this, BRAND, { value: true });

@@ -5,8 +5,9 @@
 // dashboard's `sections` below.
 import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
 import { DashboardBuilder, DashboardCursorSync, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import type { Dashboard, Panel } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { Dashboard, Panel, VariableModel } from '@grafana/grafana-foundation-sdk/dashboard';
 import { datasourceVariable, instanceVariable, jobVariable, tenantVariable } from './common.js';
+import { costPanels, traceIdVariable } from './panels/cost.js';
 import { firstDayPanels } from './panels/first_day.js';
 import { onboardingPanels } from './panels/onboarding.js';
 import { tenantsSideBySidePanels, workerPanels } from './panels/pool.js';
@@ -17,6 +18,8 @@ export interface DashboardSpec {
   title: string;
   description: string;
   withTenant: boolean;
+  /** Variables after the Prometheus ones (a text box, say). */
+  extraVariables?: () => Builder<VariableModel>[];
   sections: { title: string; panels: () => Builder<Panel>[] }[];
 }
 
@@ -26,9 +29,11 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
     title: 'openrtc / Tenant',
     description: 'One or more tenants: verify an onboarding, then watch the first day of traffic.',
     withTenant: true,
+    extraVariables: () => [traceIdVariable()],
     sections: [
       { title: 'Onboarding verification', panels: onboardingPanels },
       { title: 'First-day watch', panels: firstDayPanels },
+      { title: 'Cost (voicegateway)', panels: costPanels },
     ],
   },
   {
@@ -61,6 +66,7 @@ export function buildDashboard(spec: DashboardSpec): Dashboard {
     .withVariable(jobVariable())
     .withVariable(instanceVariable());
   if (spec.withTenant) builder.withVariable(tenantVariable());
+  for (const variable of spec.extraVariables?.() ?? []) builder.withVariable(variable);
   for (const section of spec.sections) {
     builder.withRow(new RowBuilder(section.title));
     for (const panel of section.panels()) builder.withPanel(panel);

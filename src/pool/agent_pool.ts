@@ -1,3 +1,4 @@
+import { secretScrubber } from '../util/secret_scrubber.js';
 import { performance } from 'node:perf_hooks';
 import { context, trace } from '@opentelemetry/api';
 import { AdmissionTicket, type TicketEnd, type TicketHost } from '../admission/admission_ticket.js';
@@ -109,6 +110,9 @@ export class AgentPool {
 
     this.router = options.router;
     this.defaults = { stt: options.stt, llm: options.llm, tts: options.tts, vad: options.vad };
+    // Keys on provider objects must never leave the process, even inside a provider's error text.
+    secretScrubber().addSecretsFrom(this.defaults);
+    if (typeof options.tenantConfig === 'object') secretScrubber().addSecretsFrom(options.tenantConfig);
     this.sessionOptions = options.sessionOptions;
     this.configResolver = new TenantConfigResolver({
       source: options.tenantConfig,

@@ -1,3 +1,4 @@
+import { scrubSecrets } from '../util/secret_scrubber.js';
 import { AsyncResource } from 'node:async_hooks';
 import { type JobProcess, JobContext, type RunningJobInfo, runWithJobContextAsync, voice } from '@livekit/agents';
 import { Job, Room as ProtoRoom } from '@livekit/protocol';
@@ -300,8 +301,9 @@ function innerError(wrapper: object): unknown {
   return 'error' in wrapper ? wrapper.error : wrapper;
 }
 
+/** Error text becomes the session's detail, which leaves the process: scrubbed here. */
 function describeError(error: unknown): string {
-  return error === undefined || error === null ? 'no error given' : errorMessage(error);
+  return error === undefined || error === null ? 'no error given' : scrubSecrets(errorMessage(error));
 }
 
 /** Rejects after `ms` with a message naming the step; the work itself is left to settle. */

@@ -1,3 +1,4 @@
+import { scrubSecrets } from '../util/secret_scrubber.js';
 import { createRequire } from 'node:module';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { type DestinationStream, type LevelWithSilent, type Logger, type StreamEntry, pino } from 'pino';
@@ -110,6 +111,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       mixin: sessionLogFields,
       redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redactPaths ?? [])], censor: REDACTED },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+      // The last step before a record leaves: whatever a message or an error carries.
+      hooks: { streamWrite: scrubSecrets },
     },
     pino.multistream(streams),
   );

@@ -13,6 +13,7 @@ import { OPENRTC_VERSION } from '../version.js';
 import { TRACER_NAME } from './attributes.js';
 import { type MetricsServer, startMetricsServer } from './metrics_server.js';
 import { type PoolMetricsHandle, type PoolMetricsOptions, type TelemetryDiagnostic, attachPoolMetrics } from './pool_metrics.js';
+import { ScrubbingSpanProcessor } from './scrubbing_span_processor.js';
 import { TenantSpanProcessor } from './tenant_span_processor.js';
 
 export interface OtlpTraceOptions {
@@ -102,8 +103,9 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
   const otlpTracesUrl = resolveOtlpTracesUrl(options.otlpTraces, env);
   const fanout = new agentsTelemetry.FanoutSpanProcessor();
   const spanProcessors: SpanProcessor[] = [
-    // First, so every later processor and exporter sees the tenant.
+    // First, so every later processor and exporter sees the tenant and no secret.
     new TenantSpanProcessor(),
+    new ScrubbingSpanProcessor(),
     ...(options.spanProcessors ?? []),
     ...(otlpTracesUrl
       ? [new BatchSpanProcessor(new OTLPTraceExporter({

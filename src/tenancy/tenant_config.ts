@@ -1,3 +1,4 @@
+import { secretScrubber } from '../util/secret_scrubber.js';
 import { OpenRtcError, errorMessage, invalidOption } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { type TenantProviders, tenantProvidersProblem } from './providers.js';
@@ -133,6 +134,8 @@ export class TenantConfigResolver {
     try {
       const answer = await Promise.race([Promise.resolve().then(() => loader(tenant)), timeout]);
       const value = answer ?? null;
+      // A loader result may carry keys (on provider objects or beside them): they must not leave.
+      secretScrubber().addSecretsFrom(answer);
       if (value !== null) {
         const problem = tenantProvidersProblem(value);
         if (problem) {

@@ -15,6 +15,7 @@ import type {
   JobUpdateRecord,
   WorkerRecord,
 } from './dispatch_types.js';
+import { DispatchApi } from './dispatch_api.js';
 import { JobRequest, type JobRequestSettings } from './job_request.js';
 import { seededRandom } from './seeded_random.js';
 import { ServerAuth, refuseUpgrade } from './server_auth.js';
@@ -101,7 +102,10 @@ export class DispatchServer {
     validateOptions(options);
     const port = options.port ?? 0;
     const host = options.host ?? '127.0.0.1';
-    const http = createServer((_request, response) => {
+    // The API needs the server, and the server needs the listening http server first.
+    const routes: { api?: DispatchApi } = {};
+    const http = createServer((request, response) => {
+      if (routes.api?.handle(request, response)) return;
       response.statusCode = 404;
       response.end();
     });
@@ -113,7 +117,9 @@ export class DispatchServer {
       });
     });
     http.unref();
-    return new DispatchServer(options, http, (http.address() as AddressInfo).port, host);
+    const server = new DispatchServer(options, http, (http.address() as AddressInfo).port, host);
+    routes.api = new DispatchApi(new ServerAuth(options.apiKey, options.apiSecret), (request) => server.dispatch(request), options.apiCaller);
+    return server;
   }
 
   /** `http://host:port`: what a worker is given as its LiveKit url. */

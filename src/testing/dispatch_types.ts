@@ -16,6 +16,8 @@ export interface DispatchServerOptions {
   assignmentUrl?: string;
   /** Drives every timer of the server: answer deadline, pings, register deadline, simulated turns. */
   clock?: Clock;
+  /** The simulated caller a job dispatched through the server API (CreateDispatch) meets. */
+  apiCaller?: SimulatedCallScript;
   /**
    * A job goes to this server only if a matching worker is WS_AVAILABLE with a load below
    * this (LiveKit's `agents.target_load`, default 0.7).

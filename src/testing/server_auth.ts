@@ -23,6 +23,12 @@ export class ServerAuth {
     return grants?.video?.agent === true ? grants : undefined;
   }
 
+  /** The server API (Twirp): `authorization: Bearer <jwt>`; the caller checks the grant. */
+  async verifyApi(request: IncomingMessage): Promise<ClaimGrants | undefined> {
+    const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
+    return match?.[1] ? this.verify(match[1]) : undefined;
+  }
+
   /** The simulated room endpoint: `?access_token=<jwt>` with `roomJoin` for a named room. */
   async verifyRoom(token: string | null): Promise<ClaimGrants | undefined> {
     if (!token) return undefined;

@@ -14,8 +14,9 @@ export interface DeliveryMetrics {
 }
 
 /**
- * Delivery counters on the worker's meter. The tenant label goes through its own labeller
- * with the pool's default limit, so cost export can never widen the metric set past it.
+ * Delivery counters on the worker's meter. Cost rows exist only for admitted calls, so each
+ * tenant claims its label here, from a labeller with the pool's default budget: cost export
+ * can never widen the metric set past it.
  */
 export function createDeliveryMetrics(meter: Meter | undefined, buffered: () => number): DeliveryMetrics {
   const m = meter ?? createNoopMeter();
@@ -37,9 +38,9 @@ export function createDeliveryMetrics(meter: Meter | undefined, buffered: () => 
     if (rows > 0) instrument.add(rows, attributes);
   };
   return {
-    sent: (tenant, rows) => add(sent, rows, { tenant: tenants.label(tenant) }),
-    duplicates: (tenant, rows) => add(duplicates, rows, { tenant: tenants.label(tenant) }),
-    retried: (tenant, rows) => add(retried, rows, { tenant: tenants.label(tenant) }),
-    dropped: (tenant, reason, rows) => add(dropped, rows, { tenant: tenants.label(tenant), reason }),
+    sent: (tenant, rows) => add(sent, rows, { tenant: tenants.claim(tenant) }),
+    duplicates: (tenant, rows) => add(duplicates, rows, { tenant: tenants.claim(tenant) }),
+    retried: (tenant, rows) => add(retried, rows, { tenant: tenants.claim(tenant) }),
+    dropped: (tenant, reason, rows) => add(dropped, rows, { tenant: tenants.claim(tenant), reason }),
   };
 }

@@ -11,6 +11,7 @@ import { buildRecord, recordIdOf } from './record.js';
 
 /** Where the exporter reports drops and refusals; the worker's pino logger fits. */
 export interface VoiceGatewayLogSink {
+  info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
@@ -32,7 +33,7 @@ export interface VoiceGatewayAttachOptions {
 
 // Buffer-full drops can come once per usage event; one log line per window is enough.
 const DROP_LOG_WINDOW_MS = 10_000;
-const SILENT_LOG: VoiceGatewayLogSink = { warn: () => undefined, error: () => undefined };
+const SILENT_LOG: VoiceGatewayLogSink = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
  * Sends one voicegateway row per provider request of every session: the tenant's own
@@ -66,6 +67,8 @@ export class VoiceGatewayExporter {
   private readonly sessions = new Map<string, { sequence: number; ids: Set<string> }>();
   private readonly pendingDropLogs = new Map<string, number>();
   private lastDropLogAt = Number.NEGATIVE_INFINITY;
+  /** Set from the first retryable failure until the next accepted batch: one log line each way. */
+  private failingSince: number | undefined;
 
   constructor(options: VoiceGatewayOptions) {
     this.settings = resolveVoiceGatewayOptions(options);
@@ -214,6 +217,10 @@ export class VoiceGatewayExporter {
         this.metrics.sent(batch.tenant, answer.accepted);
         this.metrics.duplicates(batch.tenant, answer.duplicates);
         this.logPendingDrops(false);
+        if (this.failingSince !== undefined) {
+          this.logger.info({ event: 'voicegateway_recovered', failedForMs: this.clock.now() - this.failingSince }, 'voicegateway: delivery works again');
+          this.failingSince = undefined;
+        }
         return;
       case 'too_large':
         if (rows > 1) {
@@ -241,6 +248,13 @@ export class VoiceGatewayExporter {
           ? this.backoff.next()
           : Math.min(answer.retryAfterMs, this.settings.maxRetryAfterMs);
         this.retryAt = this.clock.now() + delay;
+        if (this.failingSince === undefined) {
+          this.failingSince = this.clock.now();
+          this.logger.warn(
+            { event: 'voicegateway_retrying', tenant: batch.tenant, records: rows, retryInMs: delay },
+            `voicegateway: delivery failed (${answer.detail}); retrying, rows stay buffered`,
+          );
+        }
         return;
       }
     }

@@ -1,3 +1,4 @@
+import { scrubSecrets, secretScrubber } from '../util/secret_scrubber.js';
 import { JobProcess } from '@livekit/agents';
 import type { Logger } from 'pino';
 import { bindAgentsLogger } from '../telemetry/agents_logger.js';
@@ -154,7 +155,7 @@ export class PoolWorker {
       targetLoad: resolveTargetLoad(options.targetLoad),
       onDiagnostic: diagnostic,
       onSessionEnded: (jobId, end) =>
-        this.connection.updateJobStatus(jobId, end.outcome === 'failed' ? 'failed' : 'success', end.outcome === 'failed' ? end.detail : undefined),
+        this.connection.updateJobStatus(jobId, end.outcome === 'failed' ? 'failed' : 'success', end.outcome === 'failed' ? scrubSecrets(end.detail) : undefined),
       runner: {
         transport: options.transport ?? new RtcRoomTransport(),
         proc: this.proc,
@@ -358,6 +359,8 @@ function resolveConnectionSettings(options: RunOptions, version: string): Connec
   if (!apiKey) throw new OpenRtcError('invalid_option', '`apiKey` must be given (or LIVEKIT_API_KEY set) to run the worker');
   // The secret is never echoed back, not even in an error.
   if (!apiSecret) throw new OpenRtcError('invalid_option', '`apiSecret` must be given (or LIVEKIT_API_SECRET set) to run the worker');
+  secretScrubber().addSecret(apiSecret);
+  secretScrubber().addSecret(options.workerToken ?? process.env.LIVEKIT_WORKER_TOKEN);
   return {
     url,
     apiKey,

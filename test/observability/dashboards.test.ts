@@ -71,13 +71,18 @@ describe('dashboards', () => {
         for (const target of panel.targets ?? []) {
           const ds = target.datasource ?? panel.datasource;
           if (ds?.type === 'prometheus') expect(ds.uid, `${file}: ${panel.title}`).toBe('${datasource}');
-          else expect(['openrtc-loki', 'openrtc-tempo'], `${file}: ${panel.title}`).toContain(ds?.uid);
+          else expect(['openrtc-loki', 'openrtc-tempo', 'openrtc-voicegateway'], `${file}: ${panel.title}`).toContain(ds?.uid);
         }
       }
     }
     const tenant = readDashboard('openrtc-tenant.json');
     expect(contentPanels(tenant).find((p) => p.type === 'logs')?.datasource).toEqual({ type: 'loki', uid: 'openrtc-loki' });
     expect(contentPanels(tenant).find((p) => p.title === 'Tenant call traces')?.datasource).toEqual({ type: 'tempo', uid: 'openrtc-tempo' });
+    // Cost comes from voicegateway's PostgreSQL (its queries run against a real one in test/voicegateway).
+    for (const title of ['Cost by tenant', 'Cost rows of a trace']) {
+      expect(contentPanels(tenant).find((p) => p.title === title)?.datasource, title)
+        .toEqual({ type: 'grafana-postgresql-datasource', uid: 'openrtc-voicegateway' });
+    }
   });
 
   it('follow the dashboard-linter rules: job and instance matchers, $__rate_interval in every rate, catalogued metrics', () => {

@@ -1,12 +1,15 @@
+import { readFileSync } from 'node:fs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
 import { SPAN_SESSION } from '../../src/telemetry/attributes.js';
-import { type DispatchedCall, ScriptedLLM, type StoredRequest } from '../../src/testing/index.js';
+import { voice } from '@livekit/agents';
+import { type DispatchedCall, FakeTTS, ScriptedLLM, type StoredRequest } from '../../src/testing/index.js';
 import { costByTenantSql, costRowsByTraceSql } from '../../src/voicegateway/cost_queries.js';
 import { type Scrape, familyOf, scrape, valueOf } from '../telemetry/prometheus_text.js';
 import { spanOfJob } from '../telemetry/span_query.js';
 import { API_SECRET, type Harness, SUPPORT_INSTRUCTIONS, startHarness } from '../telemetry/worker_harness.js';
+import { DiscardAudioOutput } from './discard_audio.js';
 import { expandGrafanaSql } from './grafana_macros.js';
 import { type PgCollector, startPgCollector, virtualKey } from './pg_collector.js';
 
@@ -19,6 +22,7 @@ const AGENCY_KEY = virtualKey();
 const PRICES = {
   'openai/gpt-4o': { usdPerInputUnit: 2.5e-6, usdPerOutputUnit: 1e-5 },
   'openai/gpt-4o-mini': { usdPerInputUnit: 1.5e-7, usdPerOutputUnit: 6e-7 },
+  'cartesia/sonic-2': { usdPerInputUnit: 3e-5 },
 };
 const reply = (tenant: string) => (text: string) => `${tenant} answers: ${text}.`;
 const TURNS: Record<string, string[][]> = {
@@ -34,7 +38,20 @@ const MODELS: Record<string, { provider: string; model: string }> = {
   umbrella: { provider: 'openai', model: 'gpt-4o' },
 };
 
+// Replies are spoken (to nobody), so the session's TTS runs for every reply.
+class SupportAgent extends voice.Agent {
+  constructor() {
+    super({ instructions: SUPPORT_INSTRUCTIONS });
+  }
+
+  override async onEnter(): Promise<void> {
+    this.session.output.audio = new DiscardAudioOutput(24_000);
+    await Promise.resolve();
+  }
+}
+
 let c: PgCollector;
+let acmeTts: FakeTTS;
 let h: Harness;
 let llms: Record<string, ScriptedLLM>;
 const calls: { tenant: string; call: DispatchedCall; turns: string[] }[] = [];
@@ -49,10 +66,12 @@ beforeAll(async () => {
   startedAt = Date.now();
   c = await startPgCollector({ keys: { [KEYS.acme]: 'acme', [KEYS.globex]: 'globex', [AGENCY_KEY]: 'agency' } });
   llms = Object.fromEntries(Object.keys(TURNS).map((tenant) => [tenant, new ScriptedLLM({ reply: reply(tenant), ...MODELS[tenant] })]));
+  acmeTts = new FakeTTS({ provider: 'cartesia', model: 'sonic-2', msPerCharacter: 1 });
   h = await startHarness({
     pool: {
+      agent: SupportAgent,
       tenantConfig: {
-        acme: { llm: llms.acme!, voiceGatewayKey: KEYS.acme },
+        acme: { llm: llms.acme!, tts: acmeTts, voiceGatewayKey: KEYS.acme },
         globex: { llm: llms.globex!, voiceGatewayKey: KEYS.globex },
         initech: { llm: llms.initech! },
         umbrella: { llm: llms.umbrella!, voiceGatewayKey: KEYS.umbrella },
@@ -105,24 +124,43 @@ describe('voicegateway cost rows of real calls', () => {
     expect(rows.length).toBeGreaterThan(0);
   });
 
-  it('are one row per provider request, with the right units, model, job, room, trace and agent', () => {
+  it('are one row per LLM request, with the right tokens, model, job, room, trace and agent', () => {
     for (const { tenant, call, turns } of calls.filter((x) => x.tenant !== 'umbrella')) {
       const mine = rows.filter((r) => metadataOf(r).job_id === call.jobId);
       const traceId = spanOfJob(spans, SPAN_SESSION, call.jobId).spanContext().traceId;
-      const units = mine.map((r) => ({ input: r.input_units, output: r.output_units })).sort((a, b) => a.input! - b.input!);
+      const llm = mine.filter((r) => r.modality === 'llm');
+      const units = llm.map((r) => ({ input: r.input_units, output: r.output_units })).sort((a, b) => a.input! - b.input!);
       expect(units, `${tenant} ${call.jobId}`).toEqual(expectedRequests(tenant, turns));
       for (const row of mine) {
         expect(metadataOf(row)).toEqual({ tenant_id: tenant, agent: 'support', room: call.roomName, job_id: call.jobId, trace_id: traceId });
         expect(row).toMatchObject({
-          modality: 'llm', provider: MODELS[tenant]!.provider, model_id: `${MODELS[tenant]!.provider}/${MODELS[tenant]!.model}`,
-          session_id: call.jobId, agent_id: 'support', project: 'agency-e2e', revision: 'e2e-deploy', status: 'success', cached_input_units: 0,
+          session_id: call.jobId, agent_id: 'support', project: 'agency-e2e', revision: 'e2e-deploy', status: 'success',
         });
-        expect(row.id.startsWith(`${call.jobId}:llm:`)).toBe(true);
+        expect(row.id.startsWith(`${call.jobId}:${row.modality}:`)).toBe(true);
+      }
+      for (const row of llm) {
+        expect(row).toMatchObject({
+          provider: MODELS[tenant]!.provider, model_id: `${MODELS[tenant]!.provider}/${MODELS[tenant]!.model}`, cached_input_units: 0,
+        });
       }
     }
     // Every LLM request the providers answered is exactly one row: no more, no fewer.
-    for (const tenant of ['acme', 'globex', 'initech']) expect(rowsOf(tenant)).toHaveLength(llms[tenant]!.received.length);
+    for (const tenant of ['acme', 'globex', 'initech']) {
+      expect(rowsOf(tenant).filter((r) => r.modality === 'llm')).toHaveLength(llms[tenant]!.received.length);
+    }
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+  });
+
+  it('are one row per text-to-speech request, billed in the characters the TTS was asked to speak', () => {
+    const tts = rows.filter((r) => r.modality === 'tts');
+    // Only acme's calls speak through a TTS; agents-js's sentence splitting decides the requests.
+    expect(new Set(tts.map((r) => metadataOf(r).tenant_id))).toEqual(new Set(['acme']));
+    expect(acmeTts.spoken.length).toBeGreaterThanOrEqual(3);
+    expect(tts.map((r) => r.input_units).sort()).toEqual(acmeTts.spoken.map((text) => text.length).sort());
+    for (const row of tts) {
+      expect(row).toMatchObject({ provider: 'cartesia', model_id: 'cartesia/sonic-2', output_units: null, pricing_source: 'openrtc-price-table' });
+      expect(row.ttfb_ms).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it('land under the tenant of the key, or the fallback key\'s tenant with the call\'s tenant in the metadata', () => {
@@ -138,18 +176,21 @@ describe('voicegateway cost rows of real calls', () => {
   it('add up, per tenant, to the pool\'s own usage counters, and every sent row is counted', () => {
     for (const tenant of ['acme', 'globex', 'initech']) {
       const { provider, model } = MODELS[tenant]!;
-      const sum = (field: 'input_units' | 'output_units') => rowsOf(tenant).reduce((n, r) => n + (r[field] ?? 0), 0);
+      const sum = (field: 'input_units' | 'output_units') =>
+        rowsOf(tenant).filter((r) => r.modality === 'llm').reduce((n, r) => n + (r[field] ?? 0), 0);
       expect(sum('input_units'), tenant).toBe(valueOf(beforeDrain, 'openrtc_llm_tokens_total', { tenant, provider, model, type: 'input' }));
       expect(sum('output_units'), tenant).toBe(valueOf(beforeDrain, 'openrtc_llm_tokens_total', { tenant, provider, model, type: 'output' }));
       expect(valueOf(afterDrain, 'openrtc_voicegateway_records_sent_total', { tenant })).toBe(rowsOf(tenant).length);
     }
+    const characters = rowsOf('acme').filter((r) => r.modality === 'tts').reduce((n, r) => n + r.input_units!, 0);
+    expect(characters).toBe(valueOf(beforeDrain, 'openrtc_tts_characters_total', { tenant: 'acme', provider: 'cartesia', model: 'sonic-2' }));
     expect(valueOf(afterDrain, 'openrtc_voicegateway_buffered_records')).toBe(0);
   });
 
   it('carry cost_usd from the price table, and none for models it does not list', () => {
     for (const row of [...rowsOf('acme'), ...rowsOf('initech')]) {
-      const price = PRICES[row.model_id as keyof typeof PRICES];
-      expect(row.cost_usd).toBeCloseTo(row.input_units! * price.usdPerInputUnit + row.output_units! * price.usdPerOutputUnit, 12);
+      const price: { usdPerInputUnit: number; usdPerOutputUnit?: number } = PRICES[row.model_id as keyof typeof PRICES];
+      expect(row.cost_usd).toBeCloseTo(row.input_units! * price.usdPerInputUnit + (row.output_units ?? 0) * (price.usdPerOutputUnit ?? 0), 12);
       expect(row.pricing_source).toBe('openrtc-price-table');
     }
     for (const row of rowsOf('globex')) expect([row.cost_usd, row.pricing_source]).toEqual([null, null]);
@@ -169,6 +210,50 @@ describe('voicegateway cost rows of real calls', () => {
 
 describe('the Grafana queries over the rows', () => {
   const range = () => ({ fromMs: startedAt - 60_000, toMs: Date.now() + 60_000 });
+
+  /** The SQL of a panel of the committed tenant dashboard, exactly as Grafana would get it. */
+  function panelSql(title: string): string {
+    const dashboard = JSON.parse(readFileSync(new URL('../../dashboards/openrtc-tenant.json', import.meta.url), 'utf8')) as {
+      panels: { title?: string; targets?: { rawSql?: string }[] }[];
+    };
+    const sql = dashboard.panels.find((p) => p.title === title)?.targets?.[0]?.rawSql;
+    if (sql === undefined) throw new Error(`no SQL panel "${title}" in the tenant dashboard`);
+    return sql;
+  }
+
+  /** Runs SQL that names the bare `requests` table, as the panels do, against this run's schema. */
+  async function asDashboard<T extends object>(sql: string): Promise<T[]> {
+    const client = await c.db.connect();
+    try {
+      await client.query(`SET search_path TO ${c.table.table.split('.')[0]!}`);
+      return (await client.query<T>(sql)).rows;
+    } finally {
+      await client.query('RESET search_path');
+      client.release();
+    }
+  }
+
+  it('the committed "Cost by tenant" panel returns each tenant\'s cost as the sum of its rows, for the chosen tenants or All', async () => {
+    const sql = panelSql('Cost by tenant');
+    const all = await asDashboard<{ tenant: string; cost_usd: number; requests: string }>(expandGrafanaSql(sql, { ...range(), allValues: { tenant: '.+' } }));
+    expect(all.map((r) => r.tenant).sort()).toEqual(['acme', 'globex', 'initech']);
+    for (const row of all) {
+      expect(row.cost_usd, row.tenant).toBeCloseTo(rowsOf(row.tenant).reduce((n, r) => n + (r.cost_usd ?? 0), 0), 12);
+      expect(Number(row.requests)).toBe(rowsOf(row.tenant).length);
+    }
+    const one = await asDashboard<{ tenant: string }>(expandGrafanaSql(sql, { ...range(), variables: { tenant: 'initech' } }));
+    expect(one.map((r) => r.tenant)).toEqual(['initech']);
+  });
+
+  it('the committed "Cost rows of a trace" panel lists exactly the call\'s rows', async () => {
+    const { call } = calls.find((x) => x.tenant === 'acme')!;
+    const traceId = spanOfJob(spans, SPAN_SESSION, call.jobId).spanContext().traceId;
+    const result = await asDashboard<{ id: string }>(expandGrafanaSql(panelSql('Cost rows of a trace'), { ...range(), variables: { trace_id: traceId } }));
+    const expected = rows.filter((r) => metadataOf(r).job_id === call.jobId).map((r) => r.id).sort();
+    expect(result.map((r) => r.id).sort()).toEqual(expected);
+    // LLM and TTS rows of that one call.
+    expect(new Set(rows.filter((r) => expected.includes(r.id)).map((r) => r.modality))).toEqual(new Set(['llm', 'tts']));
+  });
 
   it('"Cost by tenant" returns each tenant\'s cost equal to the sum of its rows', async () => {
     const sql = expandGrafanaSql(costByTenantSql({ table: c.table.table }), range());

@@ -111,6 +111,8 @@ describe('voicegateway delivery under faults', () => {
     expect(counter(s, 'openrtc_voicegateway_records_duplicate_total', { tenant: 'acme' })).toBe(40);
     expect(counter(s, 'openrtc_voicegateway_records_sent_total', { tenant: 'acme' })).toBe(0);
     expect(counter(s, 'openrtc_voicegateway_records_retried_total', { tenant: 'acme' })).toBe(160);
+    // One line when delivery starts failing, one when it works again: not one per attempt.
+    expect(h.logs.map((l) => l.fields.event)).toEqual(['voicegateway_retrying', 'voicegateway_recovered']);
   });
 
   it('holds at most maxBufferedRecords while the collector is down, counts and logs the drops, then delivers the rest', async () => {

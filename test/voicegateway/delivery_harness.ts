@@ -15,7 +15,7 @@ class SupportAgent extends voice.Agent {
 }
 
 export interface LogLine {
-  level: 'warn' | 'error';
+  level: 'info' | 'warn' | 'error';
   fields: Record<string, unknown>;
   message: string;
 }
@@ -49,6 +49,7 @@ export async function startDeliveryHarness(
   exporter.attach(pool, {
     meter: telemetry.meter,
     logger: {
+      info: (fields, message) => logs.push({ level: 'info', fields: fields as Record<string, unknown>, message }),
       warn: (fields, message) => logs.push({ level: 'warn', fields: fields as Record<string, unknown>, message }),
       error: (fields, message) => logs.push({ level: 'error', fields: fields as Record<string, unknown>, message }),
     },

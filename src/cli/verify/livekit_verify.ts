@@ -63,16 +63,22 @@ export async function verifyLiveKit(options: LiveKitVerifyOptions): Promise<Veri
   }
 }
 
+/**
+ * Finds the session the test job became, then gives it until the timeout to answer a
+ * first turn (usage exists only after one); the last reading is returned either way.
+ */
 async function waitForSession(options: LiveKitVerifyOptions, known: Set<string>): Promise<{ row: SessionRow; state: InspectorState } | undefined> {
   const deadline = Date.now() + options.timeoutMs;
+  let found: { row: SessionRow; state: InspectorState } | undefined;
   while (Date.now() < deadline) {
     for (const state of (await listHostWorkers(options.inspectDir)).workers) {
-      const row = state.sessions.find((s) => s.tenant === options.tenant && !known.has(s.jobId));
-      if (row) return { row, state };
+      const row = state.sessions.find((s) => s.tenant === options.tenant && !known.has(s.jobId) && (!found || s.jobId === found.row.jobId));
+      if (row) found = { row, state };
     }
+    if (found && found.row.lastLatencyMs !== null) return found;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
   }
-  return undefined;
+  return found;
 }
 
 /** Names the refusal reasons the tenant collected during the attempt, if any. */
