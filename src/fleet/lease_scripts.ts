@@ -20,7 +20,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 /**
  * KEYS: tenant set, global set, worker hash, tenants set.
  * ARGV: lease id, tenant, tenant cap ('' for none), global cap ('' for none), ttl ms.
- * Returns 1 reserved (or already held), -1 tenant cap, -2 global cap.
+ * Returns 1 reserved (or already held by this worker), -1 tenant cap, -2 global cap, -3 held
+ * by another worker (a call that worker refused after its answer from Redis was lost: its
+ * lease stays until that worker frees it, and the call is not counted twice).
  */
 export const RESERVE = new LuaScript(`${NOW_MS}
 local id = ARGV[1]
@@ -28,7 +30,10 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local expires = now + tonumber(ARGV[5])
 if redis.call('ZSCORE', KEYS[2], id) then
-  return 1
+  if redis.call('HEXISTS', KEYS[3], id) == 1 then
+    return 1
+  end
+  return -3
 end
 if ARGV[3] ~= '' and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
   return -1

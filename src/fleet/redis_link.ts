@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
+import { ATTR_STORE, ATTR_STORE_OPERATION, SPAN_STORE, TRACER_NAME } from '../telemetry/attributes.js';
 import { errorMessage } from '../errors.js';
 import type { OutagePolicy, StoreKind, StoreMode, StoreObserver, StoreStatus } from '../admission/store_status.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -76,13 +78,21 @@ export class RedisLink {
   /** Runs one call against Redis; a failure switches the store away from Redis. */
   async call<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<CallResult<T>> {
     const started = performance.now();
+    // A span only inside a call's trace (admission, session end): background renewals and
+    // probes would otherwise each start a trace of their own.
+    const span = trace.getActiveSpan() === undefined ? undefined : trace.getTracer(TRACER_NAME).startSpan(SPAN_STORE, {
+      attributes: { [ATTR_STORE]: this.options.store, [ATTR_STORE_OPERATION]: operation },
+    });
     try {
       const value = await this.withTimeout(fn(this.options.client));
       this.report(operation, started, undefined);
+      span?.end();
       return { ok: true, value };
     } catch (error: unknown) {
       const message = describeRedisError(error);
       this.report(operation, started, message);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message });
+      span?.end();
       this.fail(message);
       return { ok: false };
     }

@@ -85,6 +85,7 @@ export class RedisReservationStore implements ReservationStore, ManagedStore {
       if (answer.ok) {
         if (answer.value === -1) return { reserved: false, reason: 'tenant_cap' };
         if (answer.value === -2) return { reserved: false, reason: 'global_cap' };
+        if (answer.value === -3) return { reserved: false, reason: 'store_unavailable' };
         this.held.set(id, tenant);
         return { reserved: true };
       }

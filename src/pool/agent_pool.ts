@@ -4,9 +4,10 @@ import { context, trace } from '@opentelemetry/api';
 import { AdmissionTicket, type TicketEnd, type TicketHost } from '../admission/admission_ticket.js';
 import { type BreakerPolicy, resolveBreakerPolicy } from '../admission/breaker_policy.js';
 import type { OutcomeReport } from '../admission/breaker_state.js';
-import { InMemoryBreakerStore } from '../admission/breaker_store.js';
 import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
-import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
+import type { ReservationStore } from '../admission/reservation_store.js';
+import { fleetStoresFrom } from '../fleet/fleet_stores.js';
+import { PoolStores } from './pool_stores.js';
 import { OpenRtcError, REFUSAL_REASONS, type RefusalReason, errorMessage, invalidOption } from '../errors.js';
 import { type AgentClass, AgentRegistry, defaultAgentName } from '../routing/agent_registry.js';
 import { discoverAgents } from '../routing/discover.js';
@@ -84,6 +85,7 @@ export class AgentPool {
   private readonly breaker: TenantCircuitBreaker | undefined;
   readonly breakerPolicy: BreakerPolicy | undefined;
   private readonly store: ReservationStore;
+  private readonly stores: PoolStores;
   private readonly assignmentTimeoutMs: number;
   private readonly clock: Clock;
   /** Listeners (telemetry, logs) run synchronously; one that throws never changes a decision. */
@@ -127,11 +129,15 @@ export class AgentPool {
     if (options.circuitBreaker !== undefined && options.enableTenantCircuitBreaker !== true) {
       throw invalidOption('circuitBreaker', 'has no effect unless `enableTenantCircuitBreaker` is true', options.circuitBreaker);
     }
+    this.stores = new PoolStores(options.reservationStore, options.breakerStore, options.enableTenantCircuitBreaker === true, {
+      operation: (event) => this.events.emit('storeOperation', event),
+      modeChange: (event) => this.events.emit('storeModeChange', event),
+    });
     if (options.enableTenantCircuitBreaker) {
       this.breakerPolicy = resolveBreakerPolicy(options.circuitBreaker);
       this.breaker = new TenantCircuitBreaker(
         this.breakerPolicy,
-        options.breakerStore ?? new InMemoryBreakerStore(),
+        this.stores.breaker,
         this.clock,
         (event) => {
           // Recorded on the span of the call during which the breaker changed state.
@@ -142,7 +148,7 @@ export class AgentPool {
         },
       );
     }
-    this.store = options.reservationStore ?? new InMemoryReservationStore();
+    this.store = this.stores.reservations;
     this.assignmentTimeoutMs = positiveMillis('assignmentTimeoutMs', options.assignmentTimeoutMs, DEFAULT_ASSIGNMENT_TIMEOUT_MS);
     this.deploymentVersion = options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev';
     this.startedAt = this.clock.now();
@@ -405,14 +411,21 @@ export class AgentPool {
   /** Connects to the LiveKit server and resolves once registered; `drain()` stops it. */
   async start(options: RunOptions = {}): Promise<PoolWorker> {
     if (this.worker) throw new OpenRtcError('invalid_option', 'this pool already runs a worker; a pool hosts one worker');
+    const fleet = fleetStoresFrom(options.redis, process.env, this.breaker !== undefined);
+    if (fleet) this.stores.useFleet(fleet);
     const worker = new PoolWorker(this, options);
     this.worker = worker;
     try {
+      // Before the first call: a restarted worker frees the leases its previous life left.
+      await this.stores.start();
       await worker.start();
     } catch (error: unknown) {
       this.worker = undefined;
+      await this.stores.close();
       throw error;
     }
+    // Every session has ended (and released its slot) once the worker has stopped.
+    void worker.stopped.then(() => this.stores.close());
     return worker;
   }
 
@@ -496,6 +509,7 @@ export class AgentPool {
       sessionsByAgent: Object.fromEntries(sessionsByAgent),
       tenants: Object.fromEntries(tenants),
       rejectionsByReason: { ...this.rejections },
+      stores: this.stores.status(),
       totals: { ...this.totals },
     };
   }

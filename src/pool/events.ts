@@ -1,3 +1,4 @@
+import type { StoreModeEvent, StoreOperationEvent } from '../admission/store_status.js';
 import type { BreakerTransitionEvent } from '../admission/circuit_breaker.js';
 import type { RefusalReason } from '../errors.js';
 import type { ConfigLoadEvent } from '../tenancy/tenant_config.js';
@@ -113,6 +114,10 @@ export interface PoolEventMap {
   latency: LatencyEvent;
   providerError: ProviderErrorEvent;
   draining: { at: number };
+  /** A shared store's call to its backend (Redis): latency, and the error if it failed. */
+  storeOperation: StoreOperationEvent;
+  /** A shared store switched away from its backend (by its outage policy) or back. */
+  storeModeChange: StoreModeEvent;
 }
 
 export type PoolEventName = keyof PoolEventMap;

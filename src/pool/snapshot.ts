@@ -1,5 +1,6 @@
 import type { BreakerStatus } from '../admission/circuit_breaker.js';
 import type { RefusalReason } from '../errors.js';
+import type { StoresSnapshot } from './pool_stores.js';
 
 /** Bumped whenever a field changes meaning or disappears; new fields keep the version. */
 export const SNAPSHOT_SCHEMA_VERSION = 1;
@@ -51,5 +52,7 @@ export interface RuntimeSnapshot {
   sessionsByAgent: Record<string, number>;
   tenants: Record<string, TenantSnapshot>;
   rejectionsByReason: Record<RefusalReason, number>;
+  /** Where slots and breaker state live, and whether a shared store is switched away from Redis. */
+  stores: StoresSnapshot;
   totals: SnapshotTotals;
 }

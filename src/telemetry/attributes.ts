@@ -12,6 +12,10 @@ export const ATTR_OUTCOME = 'openrtc.session.outcome';
 
 export const SPAN_ADMISSION = 'openrtc.admission';
 export const SPAN_SESSION = 'openrtc.session';
+/** One call of a shared store (Redis) to its backend, as a child of the call it decides. */
+export const SPAN_STORE = 'openrtc.store';
+export const ATTR_STORE = 'openrtc.store.name';
+export const ATTR_STORE_OPERATION = 'openrtc.store.operation';
 
 export const TRACER_NAME = 'openrtc';
 

@@ -46,6 +46,11 @@ export function attachPoolLogging(pool: AgentPool, logger: PoolLogSink): () => v
         `session for tenant "${e.tenant}" failed`,
       );
     }),
+    pool.on('storeModeChange', (e) => {
+      const fields = { event: 'store_mode_changed', store: e.store, from: e.from, to: e.to, policy: e.policy, detail: e.detail };
+      if (e.to === 'shared') logger.info(fields, `${e.store} store is back on Redis`);
+      else logger.warn(fields, `${e.store} store lost Redis and is now ${e.to} (policy ${e.policy}): ${e.detail}`);
+    }),
     pool.on('draining', (e) => {
       logger.info({ event: 'draining', at: new Date(e.at).toISOString() }, 'worker is draining: no new calls');
     }),

@@ -4,6 +4,7 @@ import type { Attributes, BatchObservableCallback, Meter, Observable } from '@op
 import type { AgentPool } from '../pool/agent_pool.js';
 import type { UsageEvent } from '../pool/events.js';
 import type { ConfigLoadEvent } from '../tenancy/tenant_config.js';
+import type { StoreStatus } from '../admission/store_status.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { metricSpec } from './metric_catalog.js';
 import { SeriesSeeder } from './series_seeds.js';
@@ -37,6 +38,8 @@ const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 // Buckets in seconds: a call lasts minutes, an admission milliseconds, a loader a network round trip.
 const SESSION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 const ADMISSION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const REDIS_STORE_MODES = ['shared', 'fallback', 'refusing'] as const;
 const LOADER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -132,7 +135,20 @@ export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions):
   const activePairs = new Set<string>();
   const pairKey = (tenant: string, agent: string) => `${tenant}\u0000${agent}`;
 
+  const storeDuration = histogram('openrtc_store_operation_duration_seconds', STORE_BUCKETS);
+  const storeErrors = counter('openrtc_store_errors_total');
+  const storeSwitches = counter('openrtc_store_mode_switches_total');
+  const storeMode = gauge('openrtc_store_mode');
+
   const unsubscribe = [
+    pool.on('storeOperation', (e) => {
+      const attributes = { store: e.store, operation: e.operation };
+      storeDuration.record(e.durationMs / 1000, attributes);
+      if (e.error !== undefined) storeErrors.add(1, attributes);
+    }),
+    pool.on('storeModeChange', (e) => {
+      storeSwitches.add(1, { store: e.store, from: e.from, to: e.to });
+    }),
     pool.on('admission', (e) => {
       const tenant = e.accepted && e.tenant !== undefined ? tenants.claim(e.tenant) : tenants.label(e.tenant);
       flushLoads();
@@ -245,6 +261,12 @@ export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions):
         : (snapshot.activeSessions + snapshot.reservedSessions) / snapshot.maxConcurrentSessions;
     if (load !== undefined && Number.isFinite(load)) result.observe(workerLoad, load);
     result.observe(draining, snapshot.draining ? 1 : 0);
+    const stores: [string, StoreStatus | null][] = [['reservations', snapshot.stores.reservations], ['breaker', snapshot.stores.breaker]];
+    for (const [store, status] of stores) {
+      if (status === null) continue;
+      if (status.backend === 'memory') result.observe(storeMode, 1, { store, mode: 'memory' });
+      else for (const mode of REDIS_STORE_MODES) result.observe(storeMode, status.mode === mode ? 1 : 0, { store, mode });
+    }
 
     // Nanoseconds to seconds; reset so each scrape shows the delay since the previous one.
     // An empty histogram answers odd percentiles; no samples means no measured delay.
@@ -255,7 +277,7 @@ export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions):
 
     result.observe(buildInfo, 1, { version: OPENRTC_VERSION, deployment: snapshot.deploymentVersion });
   };
-  const observables: Observable[] = [active, cap, utilization, breakerState, workerLoad, draining, loopLag, buildInfo];
+  const observables: Observable[] = [active, cap, utilization, breakerState, workerLoad, draining, storeMode, loopLag, buildInfo];
   meter.addBatchObservableCallback(observe, observables);
 
   let attached = true;

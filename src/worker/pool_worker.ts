@@ -7,6 +7,7 @@ import type { PoolMetricsHandle } from '../telemetry/pool_metrics.js';
 import { attachPoolLogging } from '../telemetry/pool_logging.js';
 import { type OpenRtcTelemetry, type TelemetryOptions, startTelemetry } from '../telemetry/setup.js';
 import { OpenRtcError, errorMessage, invalidOption } from '../errors.js';
+import type { RedisOption } from '../fleet/fleet_stores.js';
 import type { AgentPool } from '../pool/agent_pool.js';
 import { positiveMillis } from '../pool/options.js';
 import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
@@ -48,6 +49,11 @@ export interface ConnectionSettings {
 export type ConnectionFactory = (handler: JobHandler, settings: ConnectionSettings) => DispatchConnection;
 
 export interface RunOptions {
+  /**
+   * Share tenant caps and breaker state with every worker on one Redis: a URL, an ioredis
+   * client, or fleet options. Default: env OPENRTC_REDIS_URL, else this worker alone.
+   */
+  redis?: RedisOption;
   /** LiveKit server url. Default: env LIVEKIT_URL. */
   url?: string;
   /** Default: env LIVEKIT_API_KEY. */
