@@ -66,9 +66,18 @@ export class OpenRtcError extends Error {
   }
 }
 
-/** Builds the `invalid_option` error with the option, the rule and the bad value named. */
+/**
+ * Builds the `invalid_option` error with the option, the rule and the kind of the bad
+ * value. A string value is never echoed: a misplaced API key is a string.
+ */
 export function invalidOption(option: string, rule: string, value: unknown): OpenRtcError {
-  return new OpenRtcError('invalid_option', `\`${option}\` ${rule}; got ${describeValue(value)}`);
+  return new OpenRtcError('invalid_option', `\`${option}\` ${rule}; got ${describeOptionValue(value)}`);
+}
+
+/** An option's bad value, described without its contents when it is a string. */
+export function describeOptionValue(value: unknown): string {
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  return describeValue(value);
 }
 
 /**

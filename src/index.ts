@@ -2,10 +2,11 @@
 // pins this list so a change to the surface is always a deliberate one.
 
 export { AgentPool } from './pool/agent_pool.js';
-export type { AdmissionDecision, CallRequest } from './pool/agent_pool.js';
-export type { AgentPoolOptions, SessionOptions } from './pool/options.js';
-export { SNAPSHOT_SCHEMA_VERSION } from './pool/snapshot.js';
-export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './pool/snapshot.js';
+export type { AdmissionDecision, CallRequest } from './admission/admission_decision.js';
+export type { AgentPoolOptions } from './pool/options.js';
+export type { SessionOptions } from './session/session_options.js';
+export { SNAPSHOT_SCHEMA_VERSION } from './telemetry/runtime_snapshot.js';
+export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './telemetry/runtime_snapshot.js';
 export type {
   AdmissionEvent,
   LatencyEvent,
@@ -17,13 +18,12 @@ export type {
   ProviderErrorEvent,
   ReservationExpiredEvent,
   SessionEndedEvent,
-  SessionOutcome,
   SessionStartedEvent,
   UsageEvent,
-} from './pool/events.js';
+} from './telemetry/pool_events.js';
 
 export { AdmissionTicket } from './admission/admission_ticket.js';
-export type { TicketEnd, TicketState } from './admission/admission_ticket.js';
+export type { SessionOutcome, TicketEnd, TicketState } from './admission/admission_ticket.js';
 export { DEFAULT_BREAKER_POLICY } from './admission/breaker_policy.js';
 export type { BreakerPolicy } from './admission/breaker_policy.js';
 export type { BreakerState, BreakerStateName, OutcomeSample, Step, Transition, TransitionReason } from './admission/breaker_state.js';
@@ -56,26 +56,23 @@ export { DEFAULT_TENANT, isValidTenantId } from './tenancy/tenant_id.js';
 export type { DefaultProviders, TenantProviders, VadFactory } from './tenancy/providers.js';
 export type { ConfigLoadEvent, ConfigLoadResult, TenantConfigLoader, TenantConfigSource } from './tenancy/tenant_config.js';
 
-export { currentAgentName, currentSessionId, currentTenant, getSessionContext } from './session/session_context.js';
-export type { SessionContext } from './session/session_context.js';
+export { currentAgentName, currentSessionId, currentTenant, getSessionContext } from './telemetry/session_context.js';
+export type { SessionContext } from './telemetry/session_context.js';
 export type { BuiltSession } from './session/session_builder.js';
 
 export { WorkerConnection } from './worker/worker_connection.js';
 export type { WorkerConnectionEvents } from './worker/worker_connection.js';
 export type { WorkerConnectionOptions, WorkerDiagnostic } from './worker/worker_connection_options.js';
-export type { BackoffOptions } from './worker/backoff.js';
-export type {
-  AvailabilityAnswer,
-  JobAssignment,
-  JobEndStatus,
-  JobHandler,
-  JobRequest,
-  WorkerLoad,
-} from './worker/job_handler.js';
+export type { BackoffOptions } from './util/backoff.js';
+export type { AvailabilityAnswer, JobEndStatus, JobHandler, WorkerLoad } from './worker/job_handler.js';
+export type { JobAssignment, JobRequest } from './session/job_assignment.js';
 export { startTelemetry } from './telemetry/setup.js';
 export type { OpenRtcTelemetry, OtlpTraceOptions, TelemetryOptions } from './telemetry/setup.js';
 export { attachPoolMetrics } from './telemetry/pool_metrics.js';
 export type { PoolMetricsHandle, PoolMetricsOptions, TelemetryDiagnostic } from './telemetry/pool_metrics.js';
+export type { Diagnostic } from './util/diagnostic.js';
+export type { ObservedPool, LiveCallView } from './telemetry/observed_pool.js';
+export type { PoolRuntime } from './worker/pool_runtime.js';
 export { METRIC_CATALOG } from './telemetry/metric_catalog.js';
 export type { MetricSpec, MetricType } from './telemetry/metric_catalog.js';
 export { DEFAULT_TENANT_LABEL_LIMIT, INVALID_TENANT_LABEL, OTHER_TENANT_LABEL } from './telemetry/tenant_labels.js';
@@ -113,7 +110,7 @@ export type { Modality, VoiceGatewayRecord } from './voicegateway/record.js';
 export type { DropReason } from './voicegateway/delivery_metrics.js';
 export { ROW_TENANT_SQL, costByTenantSql, costRowsByTraceSql } from './voicegateway/cost_queries.js';
 export type { CostByTenantQueryOptions, CostRowsByTraceQueryOptions } from './voicegateway/cost_queries.js';
-export { isVirtualKey } from './voicegateway/virtual_key.js';
+export { isVirtualKey } from './tenancy/virtual_key.js';
 
 export { OpenRtcError, REFUSAL_REASONS } from './errors.js';
 export type { OpenRtcErrorCode, RefusalReason } from './errors.js';

@@ -46,7 +46,7 @@ await pool.start({
   prewarm: async (proc) => {
     proc.userData.vad = await SileroVAD.load();
   },
-  onDiagnostic: (message) => process.stderr.write(`openrtc: ${message}\n`),
+  onDiagnostic: (d) => process.stderr.write(`openrtc: ${d.code}: ${d.message}\n`),
 });
 sendToOrchestrator({ type: 'started', pid: process.pid });
 

@@ -1,18 +1,68 @@
 import type { Context } from '@opentelemetry/api';
-import type { SessionOutcome } from '../pool/events.js';
 import type { AgentClass } from '../routing/agent_registry.js';
 import type { TenantProviders } from '../tenancy/providers.js';
 import type { TimerHandle } from '../util/clock.js';
 
-export type TicketState = 'reserved' | 'running' | 'ended';
+/** How a session ended. Hangups are successes; drains and terminations are cancellations. */
+export type SessionOutcome = 'success' | 'failed' | 'cancelled';
 
 /** How a ticket ended: a session outcome, or `expired` when the session never started. */
 export type TicketEnd = SessionOutcome | 'expired';
 
-/** What a ticket needs from the pool that issued it. */
+/**
+ * A ticket's lifecycle as data: reserved (waiting for the assignment, with its timeout
+ * armed), running (the session owns the slot), ended (the slot is freed).
+ */
+export type TicketLifecycle =
+  | { name: 'reserved'; assignmentTimer: TimerHandle | undefined }
+  | { name: 'running'; startedAt: number }
+  | { name: 'ended'; end: TicketEnd; startedAt: number | undefined };
+
+export type TicketState = TicketLifecycle['name'];
+
+export type TicketEvent =
+  | { kind: 'armed'; timer: TimerHandle }
+  | { kind: 'started'; at: number }
+  | { kind: 'ended'; end: TicketEnd };
+
+/**
+ * The one transition function of a ticket. Returns the next state, or undefined when the
+ * event does not apply in this state (a repeated end, an expiry after the start). Pure:
+ * cancelling a timer the old state held is the caller's job.
+ */
+export function nextTicketState(state: TicketLifecycle, event: TicketEvent): TicketLifecycle | undefined {
+  switch (event.kind) {
+    case 'armed':
+      return state.name === 'reserved' ? { name: 'reserved', assignmentTimer: event.timer } : undefined;
+    case 'started':
+      return state.name === 'reserved' ? { name: 'running', startedAt: event.at } : undefined;
+    case 'ended':
+      if (state.name === 'ended') return undefined;
+      if (event.end === 'expired' && state.name !== 'reserved') return undefined;
+      return { name: 'ended', end: event.end, startedAt: state.name === 'running' ? state.startedAt : undefined };
+  }
+}
+
+/** What a ticket needs from the admission that issued it. */
 export interface TicketHost {
   onStarted(ticket: AdmissionTicket): void;
   onEnded(ticket: AdmissionTicket, end: TicketEnd, detail: string | undefined): Promise<void>;
+}
+
+/** Everything decided about an accepted call. */
+export interface TicketInit {
+  jobId: string;
+  tenant: string;
+  agentName: string;
+  agentClass: AgentClass;
+  /** The tenant's own providers, or null when it uses the defaults. */
+  tenantProviders: TenantProviders | null;
+  /** The breaker's half-open period this call was admitted into as a probe; null if not a probe. */
+  probeEpisode: number | null;
+  admittedAt: number;
+  roomName: string;
+  /** The trace context of the call's admission span, so the session span joins its trace. */
+  traceContext: Context;
 }
 
 /**
@@ -21,26 +71,29 @@ export interface TicketHost {
  * comes. Every path that ends a ticket goes through `finish`, which ignores repeats.
  */
 export class AdmissionTicket {
-  private currentState: TicketState = 'reserved';
-  private assignmentTimer: TimerHandle | undefined;
-  private startedAtMs: number | undefined;
+  readonly jobId: string;
+  readonly tenant: string;
+  readonly agentName: string;
+  readonly agentClass: AgentClass;
+  readonly tenantProviders: TenantProviders | null;
+  readonly probeEpisode: number | null;
+  readonly admittedAt: number;
+  readonly roomName: string;
+  readonly traceContext: Context;
+  private lifecycle: TicketLifecycle = { name: 'reserved', assignmentTimer: undefined };
   private ending: Promise<void> | undefined;
 
-  constructor(
-    readonly jobId: string,
-    readonly tenant: string,
-    readonly agentName: string,
-    readonly agentClass: AgentClass,
-    /** The tenant's own providers, or null when it uses the defaults. */
-    readonly tenantProviders: TenantProviders | null,
-    /** The breaker's half-open period this call was admitted into as a probe; null if not a probe. */
-    readonly probeEpisode: number | null,
-    readonly admittedAt: number,
-    readonly roomName: string,
-    private readonly host: TicketHost,
-    /** The trace context of the call's admission span, so the session span joins its trace. */
-    readonly traceContext: Context,
-  ) {}
+  constructor(init: TicketInit, private readonly host: TicketHost) {
+    this.jobId = init.jobId;
+    this.tenant = init.tenant;
+    this.agentName = init.agentName;
+    this.agentClass = init.agentClass;
+    this.tenantProviders = init.tenantProviders;
+    this.probeEpisode = init.probeEpisode;
+    this.admittedAt = init.admittedAt;
+    this.roomName = init.roomName;
+    this.traceContext = init.traceContext;
+  }
 
   /** Admitted as a half-open breaker probe. */
   get probe(): boolean {
@@ -48,37 +101,41 @@ export class AdmissionTicket {
   }
 
   get state(): TicketState {
-    return this.currentState;
+    return this.lifecycle.name;
   }
 
   /** Epoch ms when the session started, if it has. */
   get startedAt(): number | undefined {
-    return this.startedAtMs;
+    return this.lifecycle.name === 'reserved' ? undefined : this.lifecycle.startedAt;
   }
 
   /** @internal Arms the assignment timeout. */
   armAssignmentTimer(timer: TimerHandle): void {
-    this.assignmentTimer = timer;
+    if (!this.move({ kind: 'armed', timer })) timer.cancel();
   }
 
   /** The assignment arrived and the session is starting: the slot now belongs to it. */
   markStarted(now: number): void {
-    if (this.currentState !== 'reserved') {
-      throw new Error(`ticket for job ${this.jobId} cannot start: it is ${this.currentState}`);
+    if (!this.move({ kind: 'started', at: now })) {
+      throw new Error(`ticket for job ${this.jobId} cannot start: it is ${this.state}`);
     }
-    this.assignmentTimer?.cancel();
-    this.currentState = 'running';
-    this.startedAtMs = now;
     this.host.onStarted(this);
   }
 
   /** Ends the ticket (idempotent): frees the slot and reports the outcome once. */
   finish(end: TicketEnd, detail?: string): Promise<void> {
     if (this.ending) return this.ending;
-    if (end === 'expired' && this.currentState !== 'reserved') return Promise.resolve();
-    this.assignmentTimer?.cancel();
-    this.currentState = 'ended';
+    if (!this.move({ kind: 'ended', end })) return Promise.resolve();
     this.ending = this.host.onEnded(this, end, detail);
     return this.ending;
+  }
+
+  /** Applies one event; a timer of the state left behind is cancelled. */
+  private move(event: TicketEvent): boolean {
+    const next = nextTicketState(this.lifecycle, event);
+    if (!next) return false;
+    if (this.lifecycle.name === 'reserved' && event.kind !== 'armed') this.lifecycle.assignmentTimer?.cancel();
+    this.lifecycle = next;
+    return true;
   }
 }

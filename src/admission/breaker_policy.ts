@@ -1,4 +1,5 @@
-import { invalidOption } from '../errors.js';
+import { OpenRtcError, invalidOption } from '../errors.js';
+import { positiveMillis } from '../util/validate.js';
 
 /** When a tenant's breaker opens, how long it stays open, and how it tests recovery. */
 export interface BreakerPolicy {
@@ -26,6 +27,11 @@ export function resolveBreakerPolicy(partial: Partial<BreakerPolicy> | undefined
   if (partial !== undefined && (typeof partial !== 'object' || partial === null)) {
     throw invalidOption(option, 'must be an object of breaker policy fields', partial);
   }
+  for (const key of Object.keys(partial ?? {})) {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_BREAKER_POLICY, key)) {
+      throw new OpenRtcError('invalid_option', `\`${option}.${key}\` is not a breaker policy field (known: ${Object.keys(DEFAULT_BREAKER_POLICY).join(', ')})`);
+    }
+  }
   const policy = { ...DEFAULT_BREAKER_POLICY, ...stripUndefined(partial ?? {}) };
   const { failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes } = policy;
   if (typeof failureRatio !== 'number' || !(failureRatio > 0 && failureRatio < 1)) {
@@ -35,9 +41,7 @@ export function resolveBreakerPolicy(partial: Partial<BreakerPolicy> | undefined
     ['windowMs', windowMs],
     ['cooldownMs', cooldownMs],
   ] as const) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw invalidOption(`${option}.${field}`, 'must be a positive number of milliseconds', value);
-    }
+    positiveMillis(`${option}.${field}`, value, 0);
   }
   for (const [field, value] of [
     ['minSamples', minSamples],

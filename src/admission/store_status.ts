@@ -31,6 +31,13 @@ export interface StoreStatus {
   unavailableSince: number | null;
 }
 
+/** Where the pool's two stores keep their state, as the runtime snapshot shows it. */
+export interface StoresSnapshot {
+  reservations: StoreStatus;
+  /** Null when the pool runs without a breaker. */
+  breaker: StoreStatus | null;
+}
+
 export const MEMORY_STORE_STATUS: Readonly<StoreStatus> = Object.freeze({
   backend: 'memory', mode: 'memory', policy: null, switches: 0, unavailableSince: null,
 });

@@ -49,3 +49,8 @@ export function processContext(): CliContext {
     },
   };
 }
+
+/** Lets an action report its exit code to `runCli`. */
+export interface CommandResult {
+  code: number;
+}

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { OpenRtcError, errorMessage } from '../errors.js';
 import { OPENRTC_VERSION } from '../version.js';
-import type { CliContext } from './context.js';
+import type { CliContext, CommandResult } from './context.js';
 import { registerDev } from './commands/dev.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
@@ -13,11 +13,6 @@ import { registerTop } from './commands/top.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
-
-/** Lets an action report its exit code to `runCli`. */
-export interface CommandResult {
-  code: number;
-}
 
 export function buildProgram(ctx: CliContext, result: CommandResult): Command {
   const program = new Command('openrtc')

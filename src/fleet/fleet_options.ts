@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { invalidOption } from '../errors.js';
 import type { OutagePolicy } from '../admission/store_status.js';
-import { positiveMillis } from '../pool/options.js';
+import { positiveMillis } from '../util/validate.js';
 
 /** Settings both Redis stores share. */
 export interface RedisStoreOptions {

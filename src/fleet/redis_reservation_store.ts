@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ReservationStore, ReserveRequest, ReserveResult } from '../admission/reservation_store.js';
 import type { ManagedStore, StoreObserver, StoreStatus } from '../admission/store_status.js';
-import { positiveMillis } from '../pool/options.js';
+import { positiveMillis } from '../util/validate.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { type RedisStoreOptions, defaultWorkerId, fraction, resolveRedisStoreOptions, validateWorkerId } from './fleet_options.js';
 import { COUNTS, RELEASE, RENEW, RESERVE, SWEEP } from './lease_scripts.js';

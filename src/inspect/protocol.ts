@@ -1,5 +1,5 @@
 import type { BreakerPolicy } from '../admission/breaker_policy.js';
-import type { RuntimeSnapshot } from '../pool/snapshot.js';
+import type { RuntimeSnapshot } from '../telemetry/runtime_snapshot.js';
 
 /**
  * The inspector's wire protocol: one JSON object per line each way over a local Unix

@@ -1,5 +1,7 @@
 import type { BreakerPolicy } from '../admission/breaker_policy.js';
-import type { AgentPool } from '../pool/agent_pool.js';
+import type { AdmissionTicket } from '../admission/admission_ticket.js';
+import type { ObservedPool } from '../telemetry/observed_pool.js';
+import type { Clock } from '../util/clock.js';
 import type { SessionActivitySnapshot } from '../session/session_activity.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { InspectorServer } from './inspector_server.js';
@@ -7,6 +9,15 @@ import type { InspectorState, SessionRow } from './protocol.js';
 import { defaultInspectDir } from './socket_dir.js';
 
 /** A live session as the worker knows it. */
+/** What the inspector reads from the pool its worker hosts. */
+export interface InspectedPool extends ObservedPool {
+  readonly clock: Clock;
+  readonly deploymentVersion: string;
+  readonly isDraining: boolean;
+  readonly breakerPolicy: BreakerPolicy | undefined;
+  ticket(jobId: string): AdmissionTicket | undefined;
+}
+
 export interface InspectedSession {
   readonly jobId: string;
   readonly tenant: string;
@@ -16,7 +27,7 @@ export interface InspectedSession {
 
 /** What the inspector reads from the worker, all of it on request only. */
 export interface InspectedWorker {
-  pool: AgentPool;
+  pool: InspectedPool;
   sessions(): readonly InspectedSession[];
   workerId(): string | undefined;
   load(): number;
@@ -63,11 +74,11 @@ export async function startWorkerInspector(worker: InspectedWorker, options: Ins
   const { pool } = worker;
   const refusals = new RefusalWindow();
   const unsubscribe = pool.on('admission', (event) => {
-    if (!event.accepted && event.tenant !== undefined) refusals.record(event.tenant, pool.now());
+    if (!event.accepted && event.tenant !== undefined) refusals.record(event.tenant, pool.clock.now());
   });
   let socketPath = '';
   const state = (): InspectorState => {
-    const now = pool.now();
+    const now = pool.clock.now();
     const snapshot = pool.runtimeSnapshot();
     const sessions: SessionRow[] = [];
     for (const session of worker.sessions()) {

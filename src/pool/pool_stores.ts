@@ -1,15 +1,9 @@
 import type { BreakerStore } from '../admission/breaker_store.js';
 import { InMemoryBreakerStore } from '../admission/breaker_store.js';
 import { InMemoryReservationStore, type ReservationStore } from '../admission/reservation_store.js';
-import { MEMORY_STORE_STATUS, type ManagedStore, type StoreObserver, type StoreStatus, isManagedStore } from '../admission/store_status.js';
+import { MEMORY_STORE_STATUS, type ManagedStore, type StoreObserver, type StoresSnapshot, isManagedStore } from '../admission/store_status.js';
 import { OpenRtcError } from '../errors.js';
 import type { FleetStores } from '../fleet/fleet_stores.js';
-
-export interface StoresSnapshot {
-  reservations: StoreStatus;
-  /** Null when the pool runs without a breaker. */
-  breaker: StoreStatus | null;
-}
 
 /**
  * The pool's two stores. The pool decides through `reservations` and `breaker`, which

@@ -49,9 +49,6 @@ export class AgentRegistry {
     return [...this.agents.keys()];
   }
 
-  get size(): number {
-    return this.agents.size;
-  }
 }
 
 /** Default name for an agent class: `SupportAgent` -> `support`. */

@@ -1,5 +1,5 @@
 import { type VAD, voice } from '@livekit/agents';
-import type { SessionOptions } from '../pool/options.js';
+import type { SessionOptions } from './session_options.js';
 import type { AgentClass } from '../routing/agent_registry.js';
 import { type DefaultProviders, TENANT_PROVIDER_KEYS, type TenantProviders } from '../tenancy/providers.js';
 import type { ProviderScope } from './provider_scope.js';

@@ -3,13 +3,14 @@ import { AsyncResource } from 'node:async_hooks';
 import { type JobProcess, JobContext, type RunningJobInfo, runWithJobContextAsync, voice } from '@livekit/agents';
 import { Job, Room as ProtoRoom } from '@livekit/protocol';
 import { SpanStatusCode, context, trace } from '@opentelemetry/api';
-import type { AdmissionTicket } from '../admission/admission_ticket.js';
+import type { AdmissionTicket, SessionOutcome } from '../admission/admission_ticket.js';
 import { errorMessage } from '../errors.js';
-import type { LatencyEvent, ProviderErrorEvent, SessionOutcome, UsageEvent } from '../pool/events.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { LatencyEvent, ProviderErrorEvent, UsageEvent } from '../telemetry/pool_events.js';
 import { ATTR_AGENT, ATTR_JOB_ID, ATTR_OUTCOME, ATTR_TENANT, SPAN_SESSION, TRACER_NAME } from '../telemetry/attributes.js';
-import type { JobAssignment } from '../worker/job_handler.js';
+import type { JobAssignment } from './job_assignment.js';
 import type { BuiltSession } from './session_builder.js';
-import { runWithSessionContext, type SessionContext } from './session_context.js';
+import { runWithSessionContext, type SessionContext } from '../telemetry/session_context.js';
 import type { CallConnection, RoomTransport } from './room_transport.js';
 import { createRoomStub } from './room_stub.js';
 import { latencyFromMetrics, providerErrorFromEvent, turnLatencyFromItem } from './turn_metrics.js';
@@ -50,7 +51,8 @@ export interface SessionRunnerDeps {
   /** Used when an assignment carries no url. */
   serverUrl: string;
   timeouts: SessionTimeouts;
-  now(): number;
+  /** The pool's clock: ticket timestamps and every step's time limit run on it. */
+  clock: Clock;
   /** Told the outcome as soon as it is known, before the room is left (the worker reports the job status). */
   reportOutcome?(jobId: string, end: SessionEnd): void;
 }
@@ -91,7 +93,7 @@ export class RunningSession {
     this.jobId = ticket.jobId;
     this.tenant = ticket.tenant;
     this.agent = ticket.agentName;
-    this.activity = new SessionActivity(() => deps.now());
+    this.activity = new SessionActivity(() => deps.clock.now());
     this.ended = new Promise<SessionEnd>((resolve) => {
       this.settle = resolve;
     });
@@ -111,7 +113,7 @@ export class RunningSession {
 
   private async run(): Promise<SessionEnd> {
     const { ticket, deps } = this;
-    ticket.markStarted(deps.now());
+    ticket.markStarted(deps.clock.now());
     const span = trace.getTracer(TRACER_NAME).startSpan(
       SPAN_SESSION,
       { attributes: { [ATTR_TENANT]: ticket.tenant, [ATTR_AGENT]: ticket.agentName, [ATTR_JOB_ID]: ticket.jobId } },
@@ -160,6 +162,7 @@ export class RunningSession {
       deps.transport.connect({ url, token: assignment.token, roomName: ticket.roomName, jobId: ticket.jobId }),
       deps.timeouts.connectMs,
       'joining the room',
+      deps.clock,
     );
     resources.connection = connection;
     if (this.settled) return;
@@ -206,6 +209,7 @@ export class RunningSession {
         })(),
         deps.timeouts.entryMs,
         'starting the session',
+        deps.clock,
       );
       if (simulated && !this.settled && resources.session) this.pumpTextTurns(connection, resources.session);
     });
@@ -260,6 +264,7 @@ export class RunningSession {
         Promise.race([result.wait().then(() => true), this.ended.then(() => false)]),
         this.deps.timeouts.turnMs,
         'answering a turn',
+        this.deps.clock,
       );
       if (!finished || this.settled) return;
       const reply = result.events
@@ -283,7 +288,7 @@ export class RunningSession {
         Promise.allSettled((resources.jobContext?.shutdownCallbacks ?? []).map((callback) => callback()))],
     ];
     for (const [what, step] of steps) {
-      await withTimeout(step(), closeMs, what).catch(() => undefined);
+      await withTimeout(step(), closeMs, what, this.deps.clock).catch(() => undefined);
     }
   }
 }
@@ -307,12 +312,11 @@ function describeError(error: unknown): string {
 }
 
 /** Rejects after `ms` with a message naming the step; the work itself is left to settle. */
-export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string, clock: Clock): Promise<T> {
+  let timer: TimerHandle | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    timer.unref();
+    timer = clock.setTimer(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
   });
   work.catch(() => undefined);
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([work, timeout]).finally(() => timer?.cancel());
 }

@@ -1,5 +1,5 @@
 import type { llm, metrics, voice } from '@livekit/agents';
-import type { LatencyEvent, ProviderComponent, ProviderErrorEvent } from '../pool/events.js';
+import type { LatencyEvent, ProviderComponent, ProviderErrorEvent } from '../telemetry/pool_events.js';
 
 type ProviderOf = (kind: 'llm' | 'stt' | 'tts') => { provider: string; model: string };
 

@@ -1,5 +1,5 @@
 import type { metrics } from '@livekit/agents';
-import type { UsageEvent } from '../pool/events.js';
+import type { UsageEvent } from '../telemetry/pool_events.js';
 
 /** Who used it: the session the metrics were collected in. */
 export interface UsageSource {

@@ -2,7 +2,7 @@ import { scrubSecrets } from '../util/secret_scrubber.js';
 import { createRequire } from 'node:module';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { type DestinationStream, type LevelWithSilent, type Logger, type StreamEntry, pino } from 'pino';
-import { getSessionContext } from '../session/session_context.js';
+import { getSessionContext } from './session_context.js';
 import { OPENRTC_VERSION } from '../version.js';
 
 /**

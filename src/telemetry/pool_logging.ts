@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AgentPool } from '../pool/agent_pool.js';
+import type { ObservedPool } from './observed_pool.js';
 import { INVALID_TENANT_LABEL } from './tenant_labels.js';
 
 /** The part of a pino logger pool logging needs. */
@@ -11,7 +11,7 @@ export type PoolLogSink = Pick<Logger, 'info' | 'warn'>;
  * emitted outside any session context, so every record names its tenant explicitly.
  * Returns a function that stops logging.
  */
-export function attachPoolLogging(pool: AgentPool, logger: PoolLogSink): () => void {
+export function attachPoolLogging(pool: ObservedPool, logger: PoolLogSink): () => void {
   const unsubscribe = [
     pool.on('breakerTransition', (e) => {
       const fields = { event: 'breaker_transition', tenant: e.tenant, from: e.from, to: e.to, reason: e.reason };
@@ -45,6 +45,9 @@ export function attachPoolLogging(pool: AgentPool, logger: PoolLogSink): () => v
         { event: 'session_failed', tenant: e.tenant, agent: e.agent, jobId: e.jobId, durationMs: e.durationMs, detail: e.detail },
         `session for tenant "${e.tenant}" failed`,
       );
+    }),
+    pool.on('diagnostic', (e) => {
+      logger.warn({ event: 'pool_diagnostic', code: e.code }, e.message);
     }),
     pool.on('storeModeChange', (e) => {
       const fields = { event: 'store_mode_changed', store: e.store, from: e.from, to: e.to, policy: e.policy, detail: e.detail };

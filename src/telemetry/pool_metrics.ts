@@ -1,8 +1,8 @@
 import { invalidOption } from '../errors.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
-import type { AgentPool } from '../pool/agent_pool.js';
-import type { UsageEvent } from '../pool/events.js';
+import type { ObservedPool } from './observed_pool.js';
+import type { UsageEvent } from './pool_events.js';
 import type { StoreStatus } from '../admission/store_status.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { metricSpec } from './metric_catalog.js';
@@ -46,7 +46,7 @@ const LOADER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
  * pool events; gauges are read from the pool once per collection, so a scrape always
  * shows the pool as it is, not as the last event left it.
  */
-export function attachPoolMetrics(pool: AgentPool, options: PoolMetricsOptions): PoolMetricsHandle {
+export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOptions): PoolMetricsHandle {
   const { meter } = options;
   const limit = options.tenantLabelLimit ?? DEFAULT_TENANT_LABEL_LIMIT;
   if (!Number.isInteger(limit) || limit < 1) {

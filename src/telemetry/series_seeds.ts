@@ -1,6 +1,6 @@
 import type { Counter } from '@opentelemetry/api';
 import { REFUSAL_REASONS, type RefusalReason } from '../errors.js';
-import type { SessionOutcome } from '../pool/events.js';
+import type { SessionOutcome } from '../admission/admission_ticket.js';
 import { INVALID_TENANT_LABEL } from './tenant_labels.js';
 
 const OUTCOMES: readonly SessionOutcome[] = ['success', 'failed', 'cancelled'];

@@ -1,6 +1,6 @@
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { AgentPool } from '../pool/agent_pool.js';
-import type { LatencyStage } from '../pool/events.js';
+import type { ObservedPool } from './observed_pool.js';
+import type { LatencyStage } from './pool_events.js';
 import { metricSpec } from './metric_catalog.js';
 import type { TenantLabeler } from './tenant_labels.js';
 
@@ -31,7 +31,7 @@ export function boundLabel(value: string): string {
  * session reports about itself (the pool's `latency` and `providerError` events).
  * Returns the functions that stop listening.
  */
-export function attachSessionMetrics(pool: AgentPool, meter: Meter, tenants: TenantLabeler): (() => void)[] {
+export function attachSessionMetrics(pool: ObservedPool, meter: Meter, tenants: TenantLabeler): (() => void)[] {
   const histograms = new Map<LatencyStage, Histogram>();
   for (const [stage, name] of Object.entries(FAMILY_BY_STAGE) as [LatencyStage, string][]) {
     const m = metricSpec(name);

@@ -3,12 +3,12 @@ import { telemetry as agentsTelemetry } from '@livekit/agents';
 import { type Meter, ProxyTracerProvider, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { AgentPool } from '../pool/agent_pool.js';
+import type { ObservedPool } from './observed_pool.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { TRACER_NAME } from './attributes.js';
 import { type MetricsServer, startMetricsServer } from './metrics_server.js';
@@ -64,7 +64,7 @@ export interface OpenRtcTelemetry {
   /** The OTLP traces URL in use, if any. */
   readonly otlpTracesUrl: string | undefined;
   /** Exports a pool's metrics through this telemetry's meter. */
-  attach(pool: AgentPool, options?: Omit<PoolMetricsOptions, 'meter'>): PoolMetricsHandle;
+  attach(pool: ObservedPool, options?: Omit<PoolMetricsOptions, 'meter'>): PoolMetricsHandle;
   /** Sends buffered spans now. */
   forceFlush(): Promise<void>;
   /** Flushes, detaches pools, closes the metrics server and unregisters globals. Idempotent. */
@@ -100,6 +100,26 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
   const meterProvider = new MeterProvider({ resource, readers: [exporter] });
   const meter = meterProvider.getMeter(TRACER_NAME, OPENRTC_VERSION);
 
+  const { tracerProvider, otlpTracesUrl, registerGlobally } = startTracing(options, resource, env);
+
+  let server: MetricsServer;
+  try {
+    server = await startMetricsServer(exporter, {
+      host: options.host ?? '0.0.0.0',
+      port,
+      endpoint: options.endpoint ?? '/metrics',
+    });
+  } catch (error: unknown) {
+    await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown()]);
+    if (registerGlobally) unregisterGlobals();
+    throw error;
+  }
+
+  return telemetryHandle(options, { meterProvider, meter, tracerProvider, server, otlpTracesUrl, registerGlobally });
+}
+
+/** The tracer provider, with openrtc's processors first and agents-js's own fanned out after. */
+function startTracing(options: TelemetryOptions, resource: Resource, env: NodeJS.ProcessEnv) {
   const otlpTracesUrl = resolveOtlpTracesUrl(options.otlpTraces, env);
   const fanout = new agentsTelemetry.FanoutSpanProcessor();
   const spanProcessors: SpanProcessor[] = [
@@ -129,19 +149,21 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
     ...(options.allowPii === undefined ? {} : { allowPii: options.allowPii }),
   });
 
-  let server: MetricsServer;
-  try {
-    server = await startMetricsServer(exporter, {
-      host: options.host ?? '0.0.0.0',
-      port,
-      endpoint: options.endpoint ?? '/metrics',
-    });
-  } catch (error: unknown) {
-    await Promise.allSettled([meterProvider.shutdown(), tracerProvider.shutdown()]);
-    if (registerGlobally) unregisterGlobals();
-    throw error;
-  }
+  return { tracerProvider, otlpTracesUrl, registerGlobally };
+}
 
+interface StartedParts {
+  meterProvider: MeterProvider;
+  meter: Meter;
+  tracerProvider: NodeTracerProvider;
+  server: MetricsServer;
+  otlpTracesUrl: string | undefined;
+  registerGlobally: boolean;
+}
+
+/** The running telemetry: attaching pools, flushing, and one idempotent shutdown. */
+function telemetryHandle(options: TelemetryOptions, parts: StartedParts): OpenRtcTelemetry {
+  const { meterProvider, meter, tracerProvider, server, otlpTracesUrl, registerGlobally } = parts;
   const handles = new Set<PoolMetricsHandle>();
   let shuttingDown: Promise<void> | undefined;
   return {

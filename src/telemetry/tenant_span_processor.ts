@@ -1,6 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { getSessionContext } from '../session/session_context.js';
+import { getSessionContext } from './session_context.js';
 import { ATTR_AGENT, ATTR_JOB_ID, ATTR_TENANT } from './attributes.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { llm, stt, tts, VAD } from '@livekit/agents';
-import { VIRTUAL_KEY_RULE, isVirtualKey } from '../voicegateway/virtual_key.js';
+import { VIRTUAL_KEY_RULE, isVirtualKey } from './virtual_key.js';
 
 /**
  * The provider objects a tenant brings: built with the tenant's own API keys. openrtc
@@ -28,7 +28,7 @@ export interface TenantProviders {
 export type VadFactory = () => VAD;
 
 /** Pool-wide defaults, used where neither the tenant nor the agent class sets a provider. */
-export interface DefaultProviders extends TenantProviders {
+export interface DefaultProviders extends Omit<TenantProviders, 'voiceGatewayKey'> {
   /** One VAD shared by every session, or a factory called once per session. */
   vad?: VAD | VadFactory;
 }

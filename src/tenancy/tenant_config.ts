@@ -50,12 +50,7 @@ export class TenantConfigResolver {
   private nextSweepAt = -Infinity;
 
   constructor(options: TenantConfigResolverOptions) {
-    validateSource(options.source);
     this.options = options;
-  }
-
-  get isLoader(): boolean {
-    return typeof this.options.source === 'function';
   }
 
   /** Tenants named in a static map (for caps and snapshots). */
@@ -106,12 +101,6 @@ export class TenantConfigResolver {
     for (const [tenant, entry] of this.cache) {
       if (entry.expiresAt <= now) this.cache.delete(tenant);
     }
-  }
-
-  /** Drops a tenant's cached answer so the next call loads afresh. */
-  invalidate(tenant?: string): void {
-    if (tenant === undefined) this.cache.clear();
-    else this.cache.delete(tenant);
   }
 
   private async load(loader: TenantConfigLoader, tenant: string): Promise<TenantProviders | null> {
@@ -173,14 +162,15 @@ export class TenantConfigResolver {
   }
 }
 
-function validateSource(source: TenantConfigSource | undefined): void {
+/** The rule of the `tenantConfig` option: a map keyed by tenant id, or a loader. */
+export function validateTenantConfigSource(source: unknown): void {
   if (source === undefined || typeof source === 'function') return;
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
     throw invalidOption('tenantConfig', 'must be a map of tenant id to providers, or a loader function', source);
   }
   for (const [tenant, providers] of Object.entries(source)) {
     const idProblem = tenantIdProblem(tenant);
-    if (idProblem) throw invalidOption(`tenantConfig["${tenant}"]`, `key is not a tenant id: it ${idProblem}`, tenant);
+    if (idProblem) throw new OpenRtcError('invalid_option', `\`tenantConfig["${tenant}"]\` key is not a tenant id: it ${idProblem}`);
     // The problem names the offending key and value itself; "got an object" would add nothing.
     const problem = tenantProvidersProblem(providers);
     if (problem) throw new OpenRtcError('invalid_option', `\`tenantConfig["${tenant}"]\` ${problem}`);

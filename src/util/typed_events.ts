@@ -22,6 +22,11 @@ export class TypedEvents<Events extends object> {
     this.listeners.get(name)?.delete(listener);
   }
 
+  /** Whether anyone listens to `name`. */
+  has(name: keyof Events): boolean {
+    return (this.listeners.get(name)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(name: K, event: Events[K]): void {
     for (const listener of [...(this.listeners.get(name) ?? [])]) {
       try {

@@ -1,8 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
 import { OpenRtcError } from '../errors.js';
-import type { UsageEvent } from '../pool/events.js';
+import type { UsageEvent } from '../telemetry/pool_events.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
-import { Backoff } from '../worker/backoff.js';
+import { Backoff } from '../util/backoff.js';
 import { type Batch, DeliveryQueue, type QueuedRecord } from './delivery_queue.js';
 import { type DeliveryMetrics, type DropReason, createDeliveryMetrics } from './delivery_metrics.js';
 import { type IngestAnswer, postBatch } from './ingest_client.js';

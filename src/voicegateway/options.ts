@@ -1,9 +1,9 @@
 import { OpenRtcError, invalidOption } from '../errors.js';
-import { positiveInteger, positiveMillis } from '../pool/options.js';
+import { positiveInteger, positiveMillis } from '../util/validate.js';
 import type { Clock } from '../util/clock.js';
-import { type BackoffOptions, validateBackoff } from '../worker/backoff.js';
+import { type BackoffOptions, validateBackoff } from '../util/backoff.js';
 import { type PriceTable, validatePriceTable } from './price_table.js';
-import { VIRTUAL_KEY_RULE, isVirtualKey } from './virtual_key.js';
+import { VIRTUAL_KEY_RULE, isVirtualKey } from '../tenancy/virtual_key.js';
 
 /** voicegateway answers with 413 above this many rows per request. */
 export const MAX_ROWS_PER_REQUEST = 1_000;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { UsageEvent } from '../pool/events.js';
+import type { UsageEvent } from '../telemetry/pool_events.js';
 import { type PriceTable, type Units, costOf } from './price_table.js';
 
 export type Modality = 'stt' | 'llm' | 'tts';

@@ -1,5 +1,6 @@
 import type { Clock } from '../util/clock.js';
-import type { AvailabilityAnswer, JobHandler, JobRequest } from './job_handler.js';
+import type { JobRequest } from '../session/job_assignment.js';
+import type { AvailabilityAnswer, JobHandler } from './job_handler.js';
 
 /**
  * Runs the handler's availability decision against a deadline. The decision itself goes

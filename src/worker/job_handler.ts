@@ -2,20 +2,7 @@
  * The seam between the LiveKit worker protocol (src/worker) and the pool. The worker
  * connection speaks protobuf over the WebSocket; the handler decides and hosts.
  */
-export interface JobRequest {
-  jobId: string;
-  /** Dispatch id, if the server sent one. */
-  dispatchId: string;
-  agentName: string;
-  roomName: string;
-  roomSid: string;
-  /** Raw job metadata string. */
-  jobMetadata: string;
-  /** Raw room metadata string. */
-  roomMetadata: string;
-  /** Job attributes as the server sent them. */
-  attributes: Record<string, string>;
-}
+import type { JobAssignment, JobRequest } from '../session/job_assignment.js';
 
 export type AvailabilityAnswer =
   | {
@@ -26,13 +13,6 @@ export type AvailabilityAnswer =
       participantAttributes: Record<string, string>;
     }
   | { accept: false; reason: string };
-
-export interface JobAssignment {
-  job: JobRequest;
-  /** Where to join the room; may be empty, meaning the worker's own server url. */
-  url: string;
-  token: string;
-}
 
 export interface WorkerLoad {
   /** 0..1, sent as `load` in updateWorker. */

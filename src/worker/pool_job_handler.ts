@@ -1,6 +1,8 @@
-import type { AgentPool } from '../pool/agent_pool.js';
+import type { Diagnostic } from '../util/diagnostic.js';
+import type { PoolRuntime } from './pool_runtime.js';
 import { RunningSession, type SessionEnd, type SessionRunnerDeps } from '../session/session_runner.js';
-import type { AvailabilityAnswer, JobAssignment, JobHandler, JobRequest, ReleaseReason, WorkerLoad } from './job_handler.js';
+import type { JobAssignment, JobRequest } from '../session/job_assignment.js';
+import type { AvailabilityAnswer, JobHandler, ReleaseReason, WorkerLoad } from './job_handler.js';
 import { type LoadMonitor, reportedLoad } from './load_monitor.js';
 
 /** Participant attributes the agent joins with, so the room (and the SFU's webhooks) see the tenant. */
@@ -8,7 +10,7 @@ export const PARTICIPANT_ATTR_TENANT = 'openrtc.tenant';
 export const PARTICIPANT_ATTR_AGENT = 'openrtc.agent';
 
 export interface PoolJobHandlerOptions {
-  pool: AgentPool;
+  pool: PoolRuntime;
   runner: Omit<SessionRunnerDeps, 'buildSession' | 'sessionContext' | 'recordUsage' | 'recordLatency' | 'recordProviderError'>;
   loadMonitor: LoadMonitor;
   maxSessions: number | undefined;
@@ -17,7 +19,7 @@ export interface PoolJobHandlerOptions {
   /** Told a hosted session's outcome before it leaves the room, to report the job status to the server. */
   onSessionEnded?: (jobId: string, end: SessionEnd) => void;
   /** Reports what cannot be thrown from background work. */
-  onDiagnostic?: (message: string) => void;
+  onDiagnostic?: (diagnostic: Diagnostic) => void;
 }
 
 /**
@@ -54,7 +56,7 @@ export class PoolJobHandler implements JobHandler {
     const ticket = pool.ticket(assignment.job.jobId);
     if (!ticket || ticket.state !== 'reserved') {
       // The slot already expired (or the job is a duplicate): hosting it now could overshoot a cap.
-      this.options.onDiagnostic?.(`assignment for job ${assignment.job.jobId} ignored: no reserved slot is waiting for it`);
+      this.options.onDiagnostic?.({ code: 'assignment_ignored', message: `assignment for job ${assignment.job.jobId} ignored: no reserved slot is waiting for it` });
       return;
     }
     const session = new RunningSession(ticket, assignment, {
@@ -75,7 +77,7 @@ export class PoolJobHandler implements JobHandler {
     const ticket = this.options.pool.ticket(jobId);
     if (ticket?.state !== 'reserved') return;
     const why = reason === 'deadline' ? 'the accept missed the answer deadline' : 'the socket that accepted it was lost before the assignment';
-    this.options.onDiagnostic?.(`job ${jobId}: slot released: ${why}`);
+    this.options.onDiagnostic?.({ code: 'slot_released', message: `job ${jobId}: slot released: ${why}` });
     void ticket.finish('expired', why);
   }
 

@@ -8,8 +8,10 @@ import { attachPoolLogging } from '../telemetry/pool_logging.js';
 import { type OpenRtcTelemetry, type TelemetryOptions, startTelemetry } from '../telemetry/setup.js';
 import { OpenRtcError, errorMessage, invalidOption } from '../errors.js';
 import type { RedisOption } from '../fleet/fleet_stores.js';
-import type { AgentPool } from '../pool/agent_pool.js';
-import { positiveMillis } from '../pool/options.js';
+import type { PoolRuntime } from './pool_runtime.js';
+import { positiveMillis } from '../util/validate.js';
+import type { TimerHandle } from '../util/clock.js';
+import type { Diagnostic } from '../util/diagnostic.js';
 import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
 import type { RoomTransport } from '../session/room_transport.js';
 import { RtcRoomTransport } from '../session/rtc_room_transport.js';
@@ -89,7 +91,7 @@ export interface RunOptions {
   /** Replaces the LiveKit worker connection (tests, custom transports). Default: `WorkerConnection`. */
   connection?: ConnectionFactory;
   /** Reports what background work cannot throw. Default: a warning in the log. */
-  onDiagnostic?: (message: string) => void;
+  onDiagnostic?: (diagnostic: Diagnostic) => void;
   /**
    * Metrics (Prometheus `/metrics`, port 9464 by default) and traces. Give options, a
    * telemetry you started yourself with `startTelemetry`, or false for none.
@@ -141,13 +143,13 @@ export class PoolWorker {
   });
 
   constructor(
-    private readonly pool: AgentPool,
+    private readonly pool: PoolRuntime,
     private readonly options: RunOptions,
   ) {
     const settings = resolveConnectionSettings(options, pool.deploymentVersion);
     this.ownsLogger = !isLogger(options.logger);
     this.logger = isLogger(options.logger) ? options.logger : createLogger(options.logger);
-    const diagnostic = options.onDiagnostic ?? ((message: string) => this.logger.warn({ event: 'worker_diagnostic' }, message));
+    const diagnostic = options.onDiagnostic ?? ((d: Diagnostic) => this.logger.warn({ event: 'worker_diagnostic', code: d.code }, d.message));
     this.drainTimeoutMs = positiveMillis('drainTimeoutMs', options.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS);
     const timeouts: SessionTimeouts = { ...DEFAULT_SESSION_TIMEOUTS };
     for (const [key, value] of Object.entries(options.sessionTimeouts ?? {})) {
@@ -169,8 +171,9 @@ export class PoolWorker {
         workerId: () => this.connection.workerId ?? 'unregistered',
         serverUrl: settings.url,
         timeouts,
-        // The pool's clock, not the wall clock: session durations are `pool clock - startedAt`.
-        now: () => pool.now(),
+        // The pool's clock, not the wall clock: session durations are `pool clock - startedAt`,
+        // and the step time limits run on it too.
+        clock: pool.clock,
       },
     });
     const makeConnection: ConnectionFactory =
@@ -179,7 +182,7 @@ export class PoolWorker {
         new WorkerConnection({
           ...s,
           handler,
-          onDiagnostic: (event) => diagnostic(`worker connection: ${event.kind}: ${event.message}`),
+          onDiagnostic: (event) => diagnostic({ code: event.kind, message: `worker connection: ${event.message}`, error: event.error }),
         }));
     this.connection = makeConnection(this.handler, settings);
   }
@@ -286,9 +289,9 @@ export class PoolWorker {
     this.pool.startDraining();
     this.connection.setDraining();
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
+      timer = this.pool.clock.setTimer(() => {
         timedOut = true;
         resolve();
       }, timeoutMs);
@@ -302,7 +305,7 @@ export class PoolWorker {
       if (running.length === 0 || timedOut) break;
       await Promise.race([Promise.allSettled(running.map((s) => s.done)), deadline]);
     }
-    clearTimeout(timer);
+    timer?.cancel();
     // Accepted calls whose assignment has not come will not be hosted by a stopping worker.
     // Ending their tickets first means no session can start while the rest are cancelled.
     const waiting = this.pool.liveTickets().filter((t) => t.state === 'reserved');

@@ -1,6 +1,6 @@
 import { type Job, ServerMessage, WorkerMessage } from '@livekit/protocol';
 import type { RawData } from 'ws';
-import type { JobRequest } from './job_handler.js';
+import type { JobRequest } from '../session/job_assignment.js';
 
 /**
  * The wire format of the worker protocol: binary protobuf frames, one message per frame.

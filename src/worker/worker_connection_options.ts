@@ -1,6 +1,6 @@
 import { invalidOption } from '../errors.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { type BackoffOptions, validateBackoff } from './backoff.js';
+import { type BackoffOptions, validateBackoff } from '../util/backoff.js';
 import type { JobHandler } from './job_handler.js';
 import { toWebSocketBase } from './protocol_codec.js';
 

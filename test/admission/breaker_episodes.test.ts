@@ -169,7 +169,7 @@ describe('a store that throws during admission', () => {
   const warn = vi.fn();
   beforeEach(() => {
     warn.mockReset();
-    const spy = vi.spyOn(process, 'emitWarning').mockImplementation(warn);
+    const spy = vi.spyOn(console, 'warn').mockImplementation(warn);
     return () => {
       spy.mockRestore();
     };

@@ -34,7 +34,7 @@ beforeAll(async () => {
   buildDir = await mkdtemp(path.join(process.cwd(), 'node_modules', '.openrtc-cli-build-'));
   compiledMain = await compileCli(path.join(buildDir, 'dist'));
   inspectDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'openrtc-start-')), 'inspect');
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await rm(buildDir, { recursive: true, force: true });
@@ -51,7 +51,7 @@ describe('openrtc start', () => {
       LOG_LEVEL: 'info',
     });
     child = cli.proc;
-    const worker = await server.waitForWorker({}, 20_000);
+    const worker = await server.waitForWorker({}, 45_000);
     expect(worker.version).toBeTruthy();
 
     const call = server.dispatch({ roomName: 'support-1', jobMetadata: JSON.stringify({ tenant: 'acme-corp' }) }, { withholdAssignment: true });
@@ -62,7 +62,7 @@ describe('openrtc start', () => {
     cli.proc.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(cli.output()).toContain('worker_stopped');
-  }, 60_000);
+  }, 90_000);
 
   it('runs a pool module, via its own function, from the compiled CLI without a TypeScript loader in the process', async () => {
     server = await DispatchServer.start({ apiKey, apiSecret });
@@ -72,7 +72,7 @@ describe('openrtc start', () => {
       [compiledMain],
     );
     child = cli.proc;
-    await server.waitForWorker({}, 30_000);
+    await server.waitForWorker({}, 45_000);
     // Caps from the flags reached the pool the module built: globex's second call is refused.
     const first = server.dispatch({ roomName: 'support-1', jobMetadata: JSON.stringify({ tenant: 'globex' }) }, { withholdAssignment: true });
     expect((await first.availability).available).toBe(true);
@@ -83,12 +83,12 @@ describe('openrtc start', () => {
     cli.proc.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(await readdir(inspectDir)).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it('names the problem when the target is missing', async () => {
     const cli = startCli(['start', 'no/such/folder'], { LIVEKIT_URL: 'http://127.0.0.1:9', LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's' });
     child = cli.proc;
     expect(await cli.exited).toBe(1);
     expect(cli.output()).toContain('start: "no/such/folder" is neither a folder of agents nor a pool module');
-  }, 60_000);
+  }, 90_000);
 });

@@ -1,5 +1,5 @@
 import type { InspectorState, SessionRow } from '../../src/inspect/protocol.js';
-import type { TenantSnapshot } from '../../src/pool/snapshot.js';
+import type { TenantSnapshot } from '../../src/telemetry/runtime_snapshot.js';
 
 /** Fixed worker states for `top`'s view tests: no clock, no sockets. */
 function row(jobId: string, tenant: string, agent: string, durationMs: number, turns: number, lastLatencyMs: number | null, state = 'listening'): SessionRow {

@@ -40,7 +40,7 @@ describe('examples/agency: Silero VAD per session', () => {
     for (const jobId of ['v1', 'v2']) {
       const decision = await pool.admit({ jobId, roomName: 'r' });
       if (!decision.accepted) throw new Error(decision.message);
-      sessions.push((await pool.buildSession(decision.ticket)).session);
+      sessions.push((await pool.runtime.buildSession(decision.ticket)).session);
       await decision.ticket.finish('expired');
     }
     const [a, b] = sessions;

@@ -1,9 +1,9 @@
 import { voice } from '@livekit/agents';
 import { AgentPool } from '../../src/pool/agent_pool.js';
 import type { BreakerTransitionEvent } from '../../src/admission/circuit_breaker.js';
-import type { SessionEndedEvent } from '../../src/pool/events.js';
+import type { SessionEndedEvent } from '../../src/telemetry/pool_events.js';
 import type { AgentPoolOptions } from '../../src/pool/options.js';
-import type { RuntimeSnapshot } from '../../src/pool/snapshot.js';
+import type { RuntimeSnapshot } from '../../src/telemetry/runtime_snapshot.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { DispatchBehaviour, SimulatedCallScript } from '../../src/testing/dispatch_types.js';
@@ -75,7 +75,7 @@ export async function startPoolHarness(
     worker = await pool.start({
       transport: new SimulatedRoomTransport(),
       handleSignals: false,
-      onDiagnostic: (message) => diagnostics.push(message),
+      onDiagnostic: (d) => diagnostics.push(d.message),
       ...runOptions,
       url: server.url,
       apiKey: API_KEY,

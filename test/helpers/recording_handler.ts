@@ -1,4 +1,5 @@
-import type { AvailabilityAnswer, JobAssignment, JobHandler, JobRequest, WorkerLoad } from '../../src/worker/job_handler.js';
+import type { JobAssignment, JobRequest } from '../../src/session/job_assignment.js';
+import type { AvailabilityAnswer, JobHandler, WorkerLoad } from '../../src/worker/job_handler.js';
 
 /** A JobHandler that records every call and answers as the test tells it to. */
 export class RecordingHandler implements JobHandler {

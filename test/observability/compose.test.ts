@@ -76,7 +76,7 @@ describe('docker-compose.yml', () => {
         }
       }
     }
-    expect([...used.keys()].sort()).toEqual(['openrtc-loki', 'openrtc-tempo']);
+    expect([...used.keys()].sort()).toEqual(['openrtc-loki', 'openrtc-tempo', 'openrtc-voicegateway']);
     for (const [uid, type] of used) expect(byUid.get(uid), uid).toBe(type);
     // The $datasource variable lists Prometheus datasources: one is provisioned.
     expect([...byUid.values()]).toContain('prometheus');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { voice } from '@livekit/agents';
 import { AgentPool } from '../../src/pool/agent_pool.js';
-import type { AdmissionEvent } from '../../src/pool/events.js';
+import type { AdmissionEvent } from '../../src/telemetry/pool_events.js';
 
 class SupportAgent extends voice.Agent {
   constructor() {

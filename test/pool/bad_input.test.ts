@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, OpenRtcError } from '../../src/index.js';
+import { POOL_OPTION_NAMES } from '../../src/pool/options.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { SalesAgent, SupportAgent, accepted, call, refused } from '../helpers/calls.js';
 
@@ -133,7 +134,7 @@ describe('routing', () => {
 describe('pool state refusals', () => {
   it('refuses with draining once draining has started', async () => {
     const p = pool();
-    p.startDraining();
+    p.runtime.startDraining();
     const decision = refused(await p.admit(call('acme')), 'draining');
     expect(decision.message).toBe('the worker is draining and accepts no new calls');
   });
@@ -174,24 +175,24 @@ describe('constructor validation', () => {
   }
 
   const cases: [string, unknown, string][] = [
-    ['options that are not an object', 'x', '`options` must be an object; got "x"'],
+    ['options that are not an object', 'x', '`options` must be an object; got a string'],
     ['an unknown option', { maxSessions: 3 }, '`maxSessions` is not an AgentPool option'],
     ['agent and agents together', { agent: SupportAgent, agents: { sales: SalesAgent } },
       '`agent` cannot be combined with `agents` (register the single agent under a name in `agents`); got function SupportAgent'],
     ['agents that is not a map', { agents: [SupportAgent] }, '`agents` must be a map of agent name to voice.Agent subclass; got array of length 1'],
-    ['a router that is not a function', { router: 'support' }, '`router` must be a function (request) => agent name | undefined; got "support"'],
+    ['a router that is not a function', { router: 'support' }, '`router` must be a function (request) => agent name | undefined; got a string'],
     ['a tenant cap of 0', { maxSessionsPerTenant: { acme: 0 } }, '`maxSessionsPerTenant["acme"]` must be a positive integer; got 0'],
     ['a tenant cap of 1.5', { maxSessionsPerTenant: { acme: 1.5 } }, '`maxSessionsPerTenant["acme"]` must be a positive integer; got 1.5'],
     ['a tenant cap of -1', { maxSessionsPerTenant: { acme: -1 } }, '`maxSessionsPerTenant["acme"]` must be a positive integer; got -1'],
-    ['a tenant cap that is a string', { maxSessionsPerTenant: { acme: '5' } }, '`maxSessionsPerTenant["acme"]` must be a positive integer; got "5"'],
+    ['a tenant cap that is a string', { maxSessionsPerTenant: { acme: '5' } }, '`maxSessionsPerTenant["acme"]` must be a positive integer; got a string'],
     ['a tenant cap keyed by a bad tenant id', { maxSessionsPerTenant: { 'acme corp': 5 } },
-      `\`maxSessionsPerTenant["acme corp"]\` key is not a tenant id: it ${RULE}, got "acme corp"; got "acme corp"`],
+      `\`maxSessionsPerTenant["acme corp"]\` key is not a tenant id: it ${RULE}, got "acme corp"`],
     ['caps that are not a map', { maxSessionsPerTenant: 5 }, '`maxSessionsPerTenant` must be a map of tenant id to a positive integer; got 5'],
     ['maxConcurrentSessions: 0', { maxConcurrentSessions: 0 }, '`maxConcurrentSessions` must be a positive integer; got 0'],
     ['maxConcurrentSessions: Infinity', { maxConcurrentSessions: Infinity }, '`maxConcurrentSessions` must be a positive integer; got Infinity'],
     ['defaultMaxSessionsPerTenant: 2.5', { defaultMaxSessionsPerTenant: 2.5 }, '`defaultMaxSessionsPerTenant` must be a positive integer; got 2.5'],
-    ['enableTenantCircuitBreaker that is not a boolean', { enableTenantCircuitBreaker: 'yes' }, '`enableTenantCircuitBreaker` must be a boolean; got "yes"'],
-    ['an empty deploymentVersion', { deploymentVersion: '' }, '`deploymentVersion` must be a non-empty string; got ""'],
+    ['enableTenantCircuitBreaker that is not a boolean', { enableTenantCircuitBreaker: 'yes' }, '`enableTenantCircuitBreaker` must be a boolean; got a string'],
+    ['an empty deploymentVersion', { deploymentVersion: '' }, '`deploymentVersion` must be a non-empty string; got an empty string'],
     ['tenantConfigTtlMs: 0', { tenantConfigTtlMs: 0 }, '`tenantConfigTtlMs` must be a positive number of milliseconds; got 0'],
     ['tenantConfigTimeoutMs: NaN', { tenantConfigTimeoutMs: NaN }, '`tenantConfigTimeoutMs` must be a positive number of milliseconds; got NaN'],
     ['assignmentTimeoutMs: -5', { assignmentTimeoutMs: -5 }, '`assignmentTimeoutMs` must be a positive number of milliseconds; got -5'],
@@ -212,7 +213,7 @@ describe('constructor validation', () => {
     ['circuitBreaker that is not an object', { enableTenantCircuitBreaker: true, circuitBreaker: 3 },
       '`circuitBreaker` must be an object of breaker policy fields; got 3'],
     ['tenantConfig keyed by a bad tenant id', { tenantConfig: { 'a/b': {} } },
-      `\`tenantConfig["a/b"]\` key is not a tenant id: it ${RULE}, got "a/b"; got "a/b"`],
+      `\`tenantConfig["a/b"]\` key is not a tenant id: it ${RULE}, got "a/b"`],
     ['tenantConfig with a prompt key', { tenantConfig: { acme: { prompt: 'Be nice.' } } },
       '`tenantConfig["acme"]` has unknown key "prompt" (allowed: stt, llm, tts, voiceGatewayKey; prompts belong in an Agent subclass chosen by a router)'],
     ['tenantConfig with providers that are not an object', { tenantConfig: { acme: 'acme-key' } },
@@ -221,6 +222,21 @@ describe('constructor validation', () => {
       '`tenantConfig["acme"]` key "llm" must be a provider object, got a string'],
     ['tenantConfig that is an array', { tenantConfig: [] },
       '`tenantConfig` must be a map of tenant id to providers, or a loader function; got array of length 0'],
+    ['an agent given by name', { agent: 'SupportAgent' },
+      '`agent` must be a voice.Agent subclass (a class, not an instance or a name); got a string'],
+    ['an agent instance', { agent: new SupportAgent() },
+      '`agent` must be a voice.Agent subclass (a class, not an instance or a name); got a SupportAgent'],
+    ['a clock without methods', { clock: {} }, '`clock` must be a Clock with now(), setTimer(); got an object'],
+    ['a clock that is a function', { clock: () => 0 }, '`clock` must be a Clock with now(), setTimer(); got function clock'],
+    ['an stt that is a number', { stt: 42 }, '`stt` must be a stt provider object; got 42'],
+    ['an llm that is a model name', { llm: 'gpt-4o' }, '`llm` must be a llm provider object; got a string'],
+    ['a reservationStore without methods', { reservationStore: {} },
+      '`reservationStore` must be a ReservationStore with tryReserve(), release(), countsByTenant(), total(); got an object'],
+    ['a breakerStore missing a method', { breakerStore: { update: () => undefined, read: () => undefined } },
+      '`breakerStore` must be a BreakerStore with update(), read(), tenants(); got an object'],
+    ['a misspelled circuitBreaker key', { enableTenantCircuitBreaker: true, circuitBreaker: { failureRate: 0.2 } },
+      '`circuitBreaker.failureRate` is not a breaker policy field (known: failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes)'],
+    ['sessionOptions that is not an object', { sessionOptions: 3 }, '`sessionOptions` must be an object of AgentSession options; got 3'],
   ];
 
   it.each(cases)('rejects %s with invalid_option', (_label, options, message) => {
@@ -242,6 +258,21 @@ describe('constructor validation', () => {
     ['an agent name of 65 characters', { agents: { ['a'.repeat(65)]: SupportAgent } },
       `agents["${'a'.repeat(65)}"] name must be 1-64 characters of letters, digits, '-' or '_'; got "${'a'.repeat(60)}…"`],
   ];
+
+  it('never echoes a string given to any option: it may be an API key', () => {
+    const secret = 'sk-live-acme-SECRET';
+    // deploymentVersion is the one option that is a string.
+    for (const name of POOL_OPTION_NAMES.filter((n) => n !== 'deploymentVersion')) {
+      let message = '';
+      try {
+        new AgentPool({ [name]: secret });
+      } catch (error: unknown) {
+        message = error instanceof Error ? error.message : String(error);
+      }
+      expect(message, `\`${name}\` accepted a string`).toMatch(/^\[invalid_option\]/);
+      expect(message, `\`${name}\` echoed its value`).not.toContain('SECRET');
+    }
+  });
 
   it('never echoes a string given in a provider slot or an unknown option: it may be an API key', () => {
     const error = thrown({ tenantConfig: { acme: { llm: 'sk-live-acme-SECRET' } } });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type AdmissionEvent, AgentPool, type PoolEventMap } from '../../src/index.js';
+import { type AdmissionEvent, AgentPool, type Diagnostic, type PoolEventMap } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { SupportAgent, accepted, call, flush, refused } from '../helpers/calls.js';
 
@@ -32,8 +32,8 @@ describe('pool events', () => {
     accepted(await pool.admit({ jobId: 'j3', roomName: 'r', jobMetadata: '{"tenant":"acme"}' }));
     clock.advance(1_000);
     await flush();
-    pool.startDraining();
-    pool.startDraining();
+    pool.runtime.startDraining();
+    pool.runtime.startDraining();
 
     const strip = ({ durationMs: _d, ...rest }: AdmissionEvent) => rest;
     expect(seen.admission?.map(strip)).toEqual([
@@ -56,9 +56,10 @@ describe('pool events', () => {
     expect(seen.admission?.[0]).toMatchObject({ accepted: false, reason: 'invalid_tenant', tenant: undefined, agent: undefined });
   });
 
-  it('keeps a throwing listener from changing a decision, and reports it as a warning', async () => {
-    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+  it('keeps a throwing listener from changing a decision, and reports it as a diagnostic', async () => {
     const pool = new AgentPool({ agent: SupportAgent, clock: new ManualClock() });
+    const diagnostics: Diagnostic[] = [];
+    pool.on('diagnostic', (d) => diagnostics.push(d));
     pool.on('admission', () => {
       throw new Error('exporter down');
     });
@@ -66,7 +67,21 @@ describe('pool events', () => {
     pool.on('admission', (event) => after.push(event.accepted));
     accepted(await pool.admit(call('acme')));
     expect(after).toEqual([true]);
-    expect(warn).toHaveBeenCalledWith('openrtc: a "admission" listener threw: exporter down');
+    expect(diagnostics).toMatchObject([{ code: 'listener_threw', message: 'a "admission" listener threw: exporter down' }]);
+  });
+
+  it('writes a diagnostic to stderr when nobody listens for diagnostics', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const pool = new AgentPool({ agent: SupportAgent, clock: new ManualClock() });
+      pool.on('admission', () => {
+        throw new Error('exporter down');
+      });
+      accepted(await pool.admit(call('acme')));
+      expect(warn).toHaveBeenCalledWith('openrtc: listener_threw: a "admission" listener threw: exporter down');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('stops calling a listener once unsubscribed', async () => {

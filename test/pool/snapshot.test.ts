@@ -115,7 +115,7 @@ describe('runtimeSnapshot()', () => {
   it('reports draining and is a fresh copy each time', async () => {
     const { pool } = await busyPool();
     const before = pool.runtimeSnapshot();
-    pool.startDraining();
+    pool.runtime.startDraining();
     const after = pool.runtimeSnapshot();
     expect(before.draining).toBe(false);
     expect(after.draining).toBe(true);

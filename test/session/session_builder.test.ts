@@ -1,7 +1,7 @@
 import { initializeLogger, stt, voice } from '@livekit/agents';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AdmissionTicket, AgentPool, type AgentPoolOptions, type BuiltSession, currentAgentName, currentSessionId, currentTenant, getSessionContext } from '../../src/index.js';
-import { runWithSessionContext } from '../../src/session/session_context.js';
+import { runWithSessionContext } from '../../src/telemetry/session_context.js';
 import { FakeTTS, ManualClock } from '../../src/testing/index.js';
 import { accepted, call } from '../helpers/calls.js';
 
@@ -73,14 +73,14 @@ afterEach(async () => {
 
 async function build(pool: AgentPool, tenant: string, agent = 'support'): Promise<BuiltSession & { ticket: AdmissionTicket }> {
   const ticket = accepted(await pool.admit(call(tenant, { agent })));
-  const built = await pool.buildSession(ticket);
+  const built = await pool.runtime.buildSession(ticket);
   open.push(built);
   return { ...built, ticket };
 }
 
 /** Starts the session and runs one text turn inside the call's session context, as the host does. */
 async function converse(pool: AgentPool, built: BuiltSession & { ticket: AdmissionTicket }): Promise<string[]> {
-  return runWithSessionContext(pool.sessionContext(built.ticket), async () => {
+  return runWithSessionContext(pool.runtime.sessionContext(built.ticket), async () => {
     await built.session.start({ agent: built.agent });
     const result = built.session.run({ userInput: 'hi' });
     await result.wait();
@@ -161,10 +161,10 @@ describe('buildSession()', () => {
   it('gives the session context of the ticket and none outside it', async () => {
     const { pool } = makePool();
     const acme = await build(pool, 'acme');
-    expect(pool.sessionContext(acme.ticket)).toEqual({
+    expect(pool.runtime.sessionContext(acme.ticket)).toEqual({
       tenant: 'acme', agent: 'support', sessionId: acme.ticket.jobId, jobId: acme.ticket.jobId, roomName: acme.ticket.roomName,
     });
-    runWithSessionContext(pool.sessionContext(acme.ticket), () => {
+    runWithSessionContext(pool.runtime.sessionContext(acme.ticket), () => {
       expect(currentSessionId()).toBe(acme.ticket.jobId);
       expect(getSessionContext()?.tenant).toBe('acme');
     });

@@ -1,11 +1,11 @@
 import { JobProcess, initializeLogger, voice } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type LatencyEvent, type ProviderErrorEvent, type UsageEvent } from '../../src/index.js';
-import { ScriptedLLM } from '../../src/testing/index.js';
+import { ManualClock, ScriptedLLM } from '../../src/testing/index.js';
 import { InProcessInferenceExecutor } from '../../src/session/inprocess_inference.js';
 import type { CallConnection, RoomTransport } from '../../src/session/room_transport.js';
 import { DEFAULT_SESSION_TIMEOUTS, RunningSession, type SessionTimeouts } from '../../src/session/session_runner.js';
-import { currentTenant } from '../../src/session/session_context.js';
+import { currentTenant } from '../../src/telemetry/session_context.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -74,8 +74,10 @@ class SupportAgent extends voice.Agent {
 }
 
 function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTimeouts> = {}) {
+  const clock = new ManualClock();
   const pool = new AgentPool({
     agent: SupportAgent,
+    clock,
     tenantConfig: Object.fromEntries(Object.entries(tenants).map(([t, llm]) => [t, { llm }])),
     enableTenantCircuitBreaker: true,
   });
@@ -87,18 +89,18 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
   const providerErrors: ProviderErrorEvent[] = [];
   pool.on('providerError', (event) => providerErrors.push(event));
   const deps = {
-    buildSession: pool.buildSession.bind(pool),
-    sessionContext: pool.sessionContext.bind(pool),
-    recordUsage: (event: UsageEvent) => pool.recordUsage(event),
-    recordLatency: (event: LatencyEvent) => pool.recordLatency(event),
-    recordProviderError: (event: ProviderErrorEvent) => pool.recordProviderError(event),
+    buildSession: pool.runtime.buildSession,
+    sessionContext: pool.runtime.sessionContext,
+    recordUsage: (event: UsageEvent) => pool.runtime.recordUsage(event),
+    recordLatency: (event: LatencyEvent) => pool.runtime.recordLatency(event),
+    recordProviderError: (event: ProviderErrorEvent) => pool.runtime.recordProviderError(event),
     transport,
     proc: new JobProcess(),
     inferenceExecutor: new InProcessInferenceExecutor(),
     workerId: () => 'W_test',
     serverUrl: 'http://127.0.0.1:1',
     timeouts: { ...DEFAULT_SESSION_TIMEOUTS, ...timeouts },
-    now: () => Date.now(),
+    clock,
     reportOutcome: (jobId: string, end: { outcome: string }) => transport.calls.at(-1)?.order.push(`reported ${end.outcome} for ${jobId}`),
   };
   const launch = async (jobId: string, tenant: string) => {
@@ -111,7 +113,7 @@ function setup(tenants: Record<string, ScriptedLLM>, timeouts: Partial<SessionTi
     await Promise.race([transport.calls.at(-1)!.ready, session.done]);
     return session;
   };
-  return { pool, transport, usage, latency, providerErrors, launch };
+  return { pool, transport, usage, latency, providerErrors, launch, clock, deps };
 }
 
 describe('RunningSession', () => {
@@ -159,12 +161,41 @@ describe('RunningSession', () => {
 
   it('a hung turn fails after the turn timeout', async () => {
     const hung = new ScriptedLLM({ hang: true });
-    const { launch, transport } = setup({ hung }, { turnMs: 200 });
+    const { launch, transport, clock } = setup({ hung }, { turnMs: 200 });
     const session = await launch('J3', 'hung');
     void transport.calls[0]!.say('hello');
+    // The turn's time limit runs on the pool's clock: once it is armed, move past it.
+    for (let i = 0; i < 1_000 && clock.pendingTimers === 0; i++) await new Promise((r) => setImmediate(r));
+    clock.advance(200);
     const end = await session.done;
     expect(end.outcome).toBe('failed');
     expect(end.detail).toContain('answering a turn took longer than 200 ms');
+  });
+
+  it('fails a session whose start outlasts the entry time limit, on the pool\'s clock', async () => {
+    const acme = new ScriptedLLM();
+    const { pool, clock, deps } = setup({ acme }, { entryMs: 15_000 });
+    const decision = await pool.admit({ jobId: 'J5', roomName: 'room-J5', jobMetadata: JSON.stringify({ tenant: 'acme' }) });
+    if (!decision.accepted) throw new Error(`refused: ${decision.reason}`);
+    const job = { jobId: 'J5', dispatchId: '', agentName: '', roomName: 'room-J5', roomSid: '', jobMetadata: '', roomMetadata: '', attributes: {} };
+    let building = false;
+    const session = new RunningSession(decision.ticket, { job, url: '', token: 't' }, {
+      ...deps,
+      // An entry that never finishes: only the time limit can end it.
+      buildSession: () => {
+        building = true;
+        return new Promise<never>(() => undefined);
+      },
+    });
+    for (let i = 0; i < 1_000 && !building; i++) await new Promise((r) => setImmediate(r));
+    expect(building).toBe(true);
+    clock.advance(14_999);
+    await new Promise((r) => setImmediate(r));
+    expect(decision.ticket.state).toBe('running');
+    clock.advance(1);
+    const end = await session.done;
+    expect(end).toEqual({ outcome: 'failed', detail: 'entry failed: starting the session took longer than 15000 ms' });
+    expect(pool.runtimeSnapshot().tenants.acme?.failed).toBe(1);
   });
 
   it('reports the outcome before leaving the room, so LiveKit never sees the agent leave a running job', async () => {

@@ -1,6 +1,6 @@
 import { log as agentsLog } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SessionContext, runWithSessionContext } from '../../src/session/session_context.js';
+import { type SessionContext, runWithSessionContext } from '../../src/telemetry/session_context.js';
 import { bindAgentsLogger } from '../../src/telemetry/agents_logger.js';
 import { REDACTED, createLogger } from '../../src/telemetry/logger.js';
 import { attachPoolLogging } from '../../src/telemetry/pool_logging.js';
@@ -120,7 +120,7 @@ describe('attachPoolLogging', () => {
     await failing.finish('failed', 'entry threw');
     expect((await pool.admit(call('globex'))).accepted).toBe(true);
     await clock.advanceAsync(15_000);
-    pool.startDraining();
+    pool.runtime.startDraining();
 
     const byEvent = (event: string) => out.records.filter((r) => r.event === event);
     expect(byEvent('admission_refused')).toEqual([

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SessionContext, runWithSessionContext } from '../../src/session/session_context.js';
+import { type SessionContext, runWithSessionContext } from '../../src/telemetry/session_context.js';
 import { createLogger, shutdownLogger } from '../../src/telemetry/logger.js';
 import { type OpenRtcTelemetry, resolveOtlpTracesUrl, startTelemetry } from '../../src/telemetry/setup.js';
 import { captureLines } from './log_capture.js';

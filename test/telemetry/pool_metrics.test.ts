@@ -58,23 +58,23 @@ async function driveThreeTenants() {
   const invalid = await pool.admit(call('bad tenant!'));
   expect(invalid).toMatchObject({ accepted: false, reason: 'invalid_tenant' });
 
-  pool.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 100, outputTokens: 20, cachedTokens: 0 });
-  pool.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 50, cachedTokens: 30 });
-  pool.recordUsage({ tenant: 'globex', agent: 'support', kind: 'stt', provider: 'deepgram', model: 'nova-3', audioSeconds: 12.5 });
-  pool.recordUsage({ tenant: 'acme', agent: 'support', kind: 'tts', provider: 'cartesia', model: 'sonic-2', characters: 42 });
+  pool.runtime.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 100, outputTokens: 20, cachedTokens: 0 });
+  pool.runtime.recordUsage({ tenant: 'acme', agent: 'support', kind: 'llm', provider: 'openai', model: 'gpt-4o', inputTokens: 50, cachedTokens: 30 });
+  pool.runtime.recordUsage({ tenant: 'globex', agent: 'support', kind: 'stt', provider: 'deepgram', model: 'nova-3', audioSeconds: 12.5 });
+  pool.runtime.recordUsage({ tenant: 'acme', agent: 'support', kind: 'tts', provider: 'cartesia', model: 'sonic-2', characters: 42 });
 
   const acmeLlm = { tenant: 'acme', agent: 'support', provider: 'openai', model: 'gpt-4o' };
   const acmeTts = { tenant: 'acme', agent: 'support', provider: 'cartesia', model: 'sonic-2' };
-  pool.recordLatency({ ...acmeLlm, stage: 'llm_ttft', seconds: 0.4 });
-  pool.recordLatency({ ...acmeLlm, stage: 'llm_duration', seconds: 1.2 });
-  pool.recordLatency({ ...acmeTts, stage: 'tts_ttfb', seconds: 0.15 });
-  pool.recordLatency({ ...acmeTts, stage: 'tts_duration', seconds: 0.9 });
-  pool.recordLatency({ tenant: 'acme', agent: 'support', stage: 'end_of_utterance', seconds: 0.6 });
-  pool.recordLatency({ tenant: 'acme', agent: 'support', stage: 'turn', seconds: 1.1 });
-  pool.recordLatency({ tenant: 'acme', agent: 'support', stage: 'turn', seconds: Number.NaN });
-  pool.recordProviderError({ tenant: 'initech', agent: 'support', component: 'llm', provider: 'openai', recoverable: true });
-  pool.recordProviderError({ tenant: 'initech', agent: 'support', component: 'llm', provider: 'openai', recoverable: false });
-  pool.recordProviderError({ tenant: 'initech', agent: 'support', component: 'llm', provider: 'openai', recoverable: false });
+  pool.runtime.recordLatency({ ...acmeLlm, stage: 'llm_ttft', seconds: 0.4 });
+  pool.runtime.recordLatency({ ...acmeLlm, stage: 'llm_duration', seconds: 1.2 });
+  pool.runtime.recordLatency({ ...acmeTts, stage: 'tts_ttfb', seconds: 0.15 });
+  pool.runtime.recordLatency({ ...acmeTts, stage: 'tts_duration', seconds: 0.9 });
+  pool.runtime.recordLatency({ tenant: 'acme', agent: 'support', stage: 'end_of_utterance', seconds: 0.6 });
+  pool.runtime.recordLatency({ tenant: 'acme', agent: 'support', stage: 'turn', seconds: 1.1 });
+  pool.runtime.recordLatency({ tenant: 'acme', agent: 'support', stage: 'turn', seconds: Number.NaN });
+  pool.runtime.recordProviderError({ tenant: 'initech', agent: 'support', component: 'llm', provider: 'openai', recoverable: true });
+  pool.runtime.recordProviderError({ tenant: 'initech', agent: 'support', component: 'llm', provider: 'openai', recoverable: false });
+  pool.runtime.recordProviderError({ tenant: 'initech', agent: 'support', component: 'llm', provider: 'openai', recoverable: false });
 
   return { pool, telemetry: t };
 }
@@ -192,7 +192,7 @@ describe('pool metrics over a real /metrics scrape', () => {
 
   it('exports exactly the catalogued families, with their types and label sets', async () => {
     const { pool, telemetry: t } = await driveThreeTenants();
-    pool.startDraining();
+    pool.runtime.startDraining();
     const s = await scrape(t.metricsUrl);
 
     const scraped = new Set(s.samples.map((x) => familyOf(s, x.name)).filter((name) => name !== 'target_info'));

@@ -3,7 +3,7 @@ import { telemetry as agentsTelemetry } from '@livekit/agents';
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SessionContext, runWithSessionContext } from '../../src/session/session_context.js';
+import { type SessionContext, runWithSessionContext } from '../../src/telemetry/session_context.js';
 import { ATTR_AGENT, ATTR_JOB_ID, ATTR_TENANT } from '../../src/telemetry/attributes.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
 

@@ -158,7 +158,7 @@ describe('tenantConfig loader', () => {
     for (const tenant of ['acme', 'globex']) {
       const ticket = accepted(await pool.admit(call(tenant)));
       expect(ticket.tenantProviders).toBeNull();
-      const { session, agent } = await pool.buildSession(ticket);
+      const { session, agent } = await pool.runtime.buildSession(ticket);
       expect(session.llm).toBe(defaultLlm);
       expect(session.tts).toBe(defaultTts);
       expect(agent.llm).toBeUndefined();
@@ -188,7 +188,7 @@ describe('tenantConfig loader and draining', () => {
     const { pool } = setup(() => new Promise<TenantProviders>((resolve) => (release = resolve)));
     const pending = pool.admit(call('acme'));
     await flush();
-    pool.startDraining();
+    pool.runtime.startDraining();
     release(providers('acme'));
     expect(refused(await pending, 'draining').tenant).toBe('acme');
     expect(pool.liveTickets()).toEqual([]);

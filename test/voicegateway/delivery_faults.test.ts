@@ -157,9 +157,9 @@ describe('voicegateway delivery under faults', () => {
     const admitted = await h.pool.admit({ jobId: 'bad-job', roomName: 'r', jobMetadata: JSON.stringify({ tenant: 'acme' }) });
     expect(admitted.accepted).toBe(true);
     const base = { tenant: 'acme', agent: 'support', kind: 'llm' as const, provider: 'openai', model: 'gpt-4o', jobId: 'bad-job' };
-    for (let i = 0; i < 9; i++) h.pool.recordUsage({ ...base, inputTokens: 5, requestId: `ok-${i}` });
+    for (let i = 0; i < 9; i++) h.pool.runtime.recordUsage({ ...base, inputTokens: 5, requestId: `ok-${i}` });
     // A negative count is what a broken provider plugin might report: the collector refuses it.
-    h.pool.recordUsage({ ...base, inputTokens: -3, requestId: 'broken' });
+    h.pool.runtime.recordUsage({ ...base, inputTokens: -3, requestId: 'broken' });
     expect(await h.exporter.flush()).toBe(true);
     const ids = [...Array(9).keys()].map((i) => `bad-job:llm:ok-${i}`);
     expect([...(await stored([...ids, 'bad-job:llm:broken'])).keys()].sort()).toEqual(ids.sort());

@@ -2,7 +2,7 @@
 // delivering to a local collector over real HTTP, with its metrics on a real /metrics.
 import { voice } from '@livekit/agents';
 import { AgentPool } from '../../src/pool/agent_pool.js';
-import type { UsageEvent } from '../../src/pool/events.js';
+import type { UsageEvent } from '../../src/telemetry/pool_events.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import type { VoiceGatewayExporter } from '../../src/voicegateway/exporter.js';
 import type { VoiceGatewayOptions } from '../../src/voicegateway/options.js';
@@ -46,7 +46,7 @@ export async function startDeliveryHarness(
   const exporter = pool.voiceGateway!;
   const telemetry = await startTelemetry({ host: '127.0.0.1', port: 0, otlpTraces: false, registerGlobally: false });
   const logs: LogLine[] = [];
-  exporter.attach(pool, {
+  exporter.attach(pool.runtime, {
     meter: telemetry.meter,
     logger: {
       info: (fields, message) => logs.push({ level: 'info', fields: fields as Record<string, unknown>, message }),
@@ -71,7 +71,7 @@ export async function startDeliveryHarness(
           inputTokens: 100 + i, outputTokens: 10, cachedTokens: 0, jobId, roomName: `room-${jobSeq}`,
           requestId: `req-${i}`, at: Date.now(),
         };
-        pool.recordUsage(event);
+        pool.runtime.recordUsage(event);
         ids.push(`${jobId}:llm:req-${i}`);
       }
       return ids;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UsageEvent } from '../../src/pool/events.js';
+import type { UsageEvent } from '../../src/telemetry/pool_events.js';
 import { retryAfterMs } from '../../src/voicegateway/ingest_client.js';
 import { DeliveryQueue, type QueuedRecord } from '../../src/voicegateway/delivery_queue.js';
 import { costOf } from '../../src/voicegateway/price_table.js';

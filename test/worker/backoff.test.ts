@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Backoff, validateBackoff } from '../../src/worker/backoff.js';
+import { Backoff, validateBackoff } from '../../src/util/backoff.js';
 
 describe('Backoff', () => {
   it('doubles from the initial delay up to the cap, and starts over after reset', () => {

@@ -3,13 +3,15 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { getJobContext, initializeLogger, voice } from '@livekit/agents';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RuntimeSnapshot } from '../../src/pool/snapshot.js';
+import type { RuntimeSnapshot } from '../../src/telemetry/runtime_snapshot.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
+import { ManualClock } from '../../src/testing/manual_clock.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { eventually } from '../helpers/eventually.js';
-import type { JobAssignment, JobHandler } from '../../src/worker/job_handler.js';
+import type { JobAssignment } from '../../src/session/job_assignment.js';
+import type { JobHandler } from '../../src/worker/job_handler.js';
 import { WorkerConnection } from '../../src/worker/worker_connection.js';
 import { API_KEY, API_SECRET, type PoolHarness, startPoolHarness, tenantMetadata } from '../helpers/pool_harness.js';
 
@@ -37,7 +39,11 @@ describe('PoolWorker drain', () => {
   });
 
   it('refuses new calls with WS_FULL and `draining`, lets live sessions end, and cancels the one left at the timeout', async () => {
+    // The drain deadline runs on the pool's clock: the test moves it, so the session left
+    // running is still running when the deadline passes, however busy the machine is.
+    const clock = new ManualClock();
     harness = await startPoolHarness({
+      clock,
       tenantConfig: {
         acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) },
         globex: { llm: new ScriptedLLM({ reply: (text) => `globex: ${text}` }) },
@@ -68,6 +74,10 @@ describe('PoolWorker drain', () => {
     await expect(h.sessionEnded(finishing.jobId)).resolves.toMatchObject({ outcome: 'success' });
 
     // The other is still running at the drain timeout: cancelled, not failed.
+    clock.advance(1_499);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.sessionsEnded.find((e) => e.jobId === lingering.jobId), 'cancelled before the deadline').toBeUndefined();
+    clock.advance(1);
     await expect(drained).resolves.toEqual({ completed: 1, cancelled: 1 });
     await expect(lingering.ended).resolves.toEqual({ reason: 'agent_left' });
     await expect(h.sessionEnded(lingering.jobId)).resolves.toMatchObject({ outcome: 'cancelled', detail: 'drain timeout reached' });

@@ -1,6 +1,6 @@
 import { initializeLogger, voice } from '@livekit/agents';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageEvent } from '../../src/pool/events.js';
+import type { UsageEvent } from '../../src/telemetry/pool_events.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';

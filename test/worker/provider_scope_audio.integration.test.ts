@@ -1,7 +1,7 @@
 import { initializeLogger, voice } from '@livekit/agents';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageEvent } from '../../src/pool/events.js';
-import { getSessionContext } from '../../src/session/session_context.js';
+import type { UsageEvent } from '../../src/telemetry/pool_events.js';
+import { getSessionContext } from '../../src/telemetry/session_context.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import { FakeTTS } from '../../src/testing/fake_tts.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';

@@ -264,7 +264,7 @@ describe('WorkerConnection against the stand-in dispatch server', () => {
 
   it('validates its options, naming the option and the rule', () => {
     const base = { url: 'http://127.0.0.1:1', apiKey: 'k', apiSecret: 's', version: '1', handler: new RecordingHandler() };
-    expect(() => new WorkerConnection({ ...base, url: 'ftp://example' })).toThrow(/`url` must be an http, https, ws or wss URL; got "ftp:\/\/example"/);
+    expect(() => new WorkerConnection({ ...base, url: 'ftp://example' })).toThrow(/`url` must be an http, https, ws or wss URL; got a string/);
     expect(() => new WorkerConnection({ ...base, apiSecret: '' })).toThrow(/`apiSecret` must be a non-empty string/);
     expect(() => new WorkerConnection({ ...base, updateIntervalMs: -1 })).toThrow(/`updateIntervalMs` must be a positive number of ms; got -1/);
     expect(() => new WorkerConnection({ ...base, reconnect: { jitter: 1.5 } })).toThrow(/`reconnect.jitter`/);

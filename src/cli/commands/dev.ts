@@ -7,7 +7,7 @@ import type { CliContext } from '../context.js';
 import { positiveIntegerValue, tenantValue } from '../flag_values.js';
 import { loadPool } from '../load_pool.js';
 import { prettyDestination } from '../pretty_log.js';
-import type { CommandResult } from '../program.js';
+import type { CommandResult } from '../context.js';
 import { addWorkerFlags } from './start.js';
 import { resolveStartSettings } from './start_flags.js';
 

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import type { BreakerPolicy } from '../../admission/breaker_policy.js';
 import { listHostWorkers } from '../../inspect/inspector_client.js';
 import { defaultInspectDir } from '../../inspect/socket_dir.js';
-import type { RuntimeSnapshot } from '../../pool/snapshot.js';
+import type { RuntimeSnapshot } from '../../telemetry/runtime_snapshot.js';
 import type { CliContext } from '../context.js';
 import { jsonDocument } from '../json_output.js';
 import { loadPool } from '../load_pool.js';
-import type { CommandResult } from '../program.js';
+import type { CommandResult } from '../context.js';
 
 /** What `list` prints for one pool: names, caps and policy; never provider objects or keys. */
 export interface PoolListing {

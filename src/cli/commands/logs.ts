@@ -8,7 +8,7 @@ import { OpenRtcError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { tenantValue } from '../flag_values.js';
 import { type LogFilter, formatRecord, matchesFilter, parseLogLine } from '../pretty_log.js';
-import type { CommandResult } from '../program.js';
+import type { CommandResult } from '../context.js';
 
 interface LogsOptions {
   tenant?: string;

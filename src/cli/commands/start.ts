@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addEnvFlags } from '../env_flags.js';
 import { loadPool } from '../load_pool.js';
-import type { CommandResult } from '../program.js';
+import type { CommandResult } from '../context.js';
 import { START_FLAG_LIST, resolveStartSettings } from './start_flags.js';
 
 /** Adds the deploy-time flags `start` and `dev` share. */

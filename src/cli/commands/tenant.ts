@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { positiveIntegerValue, tenantValue } from '../flag_values.js';
 import { jsonDocument } from '../json_output.js';
 import { loadPool } from '../load_pool.js';
-import type { CommandResult } from '../program.js';
+import type { CommandResult } from '../context.js';
 import { verifyEmbedded } from '../verify/embedded_verify.js';
 import { verifyLiveKit } from '../verify/livekit_verify.js';
 import { type VerifyReport, formatReport } from '../verify/verify_report.js';

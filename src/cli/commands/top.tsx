@@ -6,7 +6,7 @@ import { defaultInspectDir } from '../../inspect/socket_dir.js';
 import type { CliContext } from '../context.js';
 import { tenantValue, positiveIntegerValue } from '../flag_values.js';
 import { jsonDocument } from '../json_output.js';
-import type { CommandResult } from '../program.js';
+import type { CommandResult } from '../context.js';
 import { TopApp, type TopSource } from '../top/top_app.js';
 import { SORT_KEYS, type SortKey, type TopFilter, buildTopView } from '../top/top_model.js';
 import { TopScreen } from '../top/top_screen.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { AdmissionEvent, UsageEvent } from '../../pool/events.js';
+import type { AdmissionEvent, UsageEvent } from '../../telemetry/pool_events.js';
 import type { AgentPool } from '../../pool/agent_pool.js';
 import { readWorkerState } from '../../inspect/inspector_client.js';
 import type { SessionRow } from '../../inspect/protocol.js';
@@ -114,7 +114,7 @@ async function checkLiveCall(recorder: VerifyRecorder, pool: AgentPool, worker: 
 }
 
 function checkProviders(recorder: VerifyRecorder, pool: AgentPool, jobId: string, row: SessionRow | undefined): void {
-  const own = pool.ticket(jobId)?.tenantProviders;
+  const own = pool.runtime.ticket(jobId)?.tenantProviders;
   if (!row) {
     recorder.fail('providers', 'the session could not be read from the inspector');
     return;

@@ -1,10 +1,9 @@
+import type { SessionOutcome } from '../admission/admission_ticket.js';
 import type { StoreModeEvent, StoreOperationEvent } from '../admission/store_status.js';
 import type { BreakerTransitionEvent } from '../admission/circuit_breaker.js';
 import type { RefusalReason } from '../errors.js';
+import type { Diagnostic } from '../util/diagnostic.js';
 import type { ConfigLoadEvent } from '../tenancy/tenant_config.js';
-
-/** How a session ended. Hangups are successes; drains and terminations are cancellations. */
-export type SessionOutcome = 'success' | 'failed' | 'cancelled';
 
 export interface AdmissionEvent {
   jobId: string;
@@ -114,6 +113,8 @@ export interface PoolEventMap {
   latency: LatencyEvent;
   providerError: ProviderErrorEvent;
   draining: { at: number };
+  /** Trouble the pool reports instead of throwing (a listener that threw, a signal). */
+  diagnostic: Diagnostic;
   /** A shared store's call to its backend (Redis): latency, and the error if it failed. */
   storeOperation: StoreOperationEvent;
   /** A shared store switched away from its backend (by its outage policy) or back. */

@@ -1,6 +1,6 @@
 import type { BreakerStatus } from '../admission/circuit_breaker.js';
 import type { RefusalReason } from '../errors.js';
-import type { StoresSnapshot } from './pool_stores.js';
+import type { StoresSnapshot } from '../admission/store_status.js';
 
 /** Bumped whenever a field changes meaning or disappears; new fields keep the version. */
 export const SNAPSHOT_SCHEMA_VERSION = 1;
