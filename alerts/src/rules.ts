@@ -116,9 +116,11 @@ const workerRules: AlertRule[] = [
     'A worker\'s event loop is blocked: every session on it stutters.',
     'The event loop of worker {{ $labels.instance }} (job {{ $labels.job }}) lags {{ $value | humanizeDuration }} at the 99th percentile; the sessions it hosts hear delayed audio.'),
   rule('OpenRtcTenantLabelLimitReached', 'warning', '5m',
-    `group by (job, instance) (openrtc_admissions_total{${J}, tenant="~other"})`,
+    // Refused calls of tenants without a label are counted under ~other too; an accepted
+    // call there means an admitted tenant found the label budget used up.
+    `group by (job, instance) (openrtc_admissions_total{${J}, tenant="~other", decision="accepted"} > 0)`,
     'A worker folds tenants into tenant="~other".',
-    'Worker {{ $labels.instance }} (job {{ $labels.job }}) has seen more tenants than its tenantLabelLimit; later tenants are counted under tenant="~other" and cannot be told apart on dashboards.'),
+    'Worker {{ $labels.instance }} (job {{ $labels.job }}) has admitted more tenants than its tenantLabelLimit; later tenants are counted under tenant="~other" and cannot be told apart on dashboards.'),
 ];
 
 export const RULE_GROUPS: readonly RuleGroup[] = [

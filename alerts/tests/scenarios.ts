@@ -166,11 +166,13 @@ const SCENARIOS: Scenario[] = [
     alert: 'OpenRtcTenantLabelLimitReached',
     trueFrom: 10,
     series: {
-      'openrtc_admissions_total{instance="w1:9464",tenant="~other",agent="support",decision="accepted"}': '_x10 0+1x20',
+      // The series starts at 0 at the first folded admission; refusals under ~other never alert.
+      'openrtc_admissions_total{instance="w1:9464",tenant="~other",agent="support",decision="accepted"}': '_x9 0 1+1x20',
+      'openrtc_admissions_total{instance="w1:9464",tenant="~other",decision="refused"}': '0+1x30',
       'openrtc_admissions_total{instance="w2:9464",tenant="acme",agent="support",decision="accepted"}': '0+1x30',
     },
     labels: { job: 'openrtc', instance: 'w1:9464' },
-    description: 'Worker w1:9464 (job openrtc) has seen more tenants than its tenantLabelLimit; later tenants are counted under tenant="~other" and cannot be told apart on dashboards.',
+    description: 'Worker w1:9464 (job openrtc) has admitted more tenants than its tenantLabelLimit; later tenants are counted under tenant="~other" and cannot be told apart on dashboards.',
   },
 ];
 

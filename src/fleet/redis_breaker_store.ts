@@ -60,7 +60,7 @@ export class RedisBreakerStore implements BreakerStore, ManagedStore {
   }
 
   start(): Promise<void> {
-    return Promise.resolve();
+    return this.link.connected();
   }
 
   async update<T>(tenant: string, step: (state: BreakerState) => Step<T>): Promise<Step<T>> {

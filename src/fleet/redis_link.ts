@@ -98,6 +98,25 @@ export class RedisLink {
     }
   }
 
+  /**
+   * Waits (up to `waitMs`) for a client that is still connecting, so the first calls of a
+   * starting worker do not count as an outage; a client that does not connect in time is
+   * left to the outage policy.
+   */
+  async connected(waitMs = 5_000): Promise<void> {
+    const client = this.options.client;
+    if (client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = this.options.clock.setTimer(done, waitMs);
+      function done(): void {
+        timer.cancel();
+        client.off('ready', done);
+        resolve();
+      }
+      client.once('ready', done);
+    });
+  }
+
   /** Marks Redis unreachable (if it was not already) and starts trying it again. */
   fail(error: string): void {
     if (this.closed) return;

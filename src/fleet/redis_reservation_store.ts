@@ -165,6 +165,7 @@ export class RedisReservationStore implements ReservationStore, ManagedStore {
   }
 
   private async sweepAndBeat(): Promise<void> {
+    await this.link.connected();
     await this.link.call('sweep', (client) => SWEEP.run(client, [this.keys.all, this.keys.worker], [this.keys.tenantPrefix]));
     this.scheduleHeartbeat();
   }

@@ -3,6 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
 import type { ObservedPool } from './observed_pool.js';
 import type { UsageEvent } from './pool_events.js';
+import type { ConfigLoadEvent } from '../tenancy/tenant_config.js';
 import type { StoreStatus } from '../admission/store_status.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { metricSpec } from './metric_catalog.js';
@@ -109,6 +110,27 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
     seeder.seed(tenant, agent === undefined ? [] : [agent], () => pool.runtimeSnapshot().tenants[raw]?.breaker != null);
   };
 
+  // A tenant's config is loaded while its call is decided, before the admission that may
+  // earn it a label: loads of tenants without one wait for that admission (or the next
+  // collection) and then count under the label the tenant has by then.
+  const pendingLoads = new Map<string, ConfigLoadEvent[]>();
+  const recordLoad = (e: ConfigLoadEvent): void => {
+    const tenant = tenants.label(e.tenant);
+    configLoads.add(1, { tenant, result: e.result });
+    // Static and cached answers take no time; counting their zeros would hide slow loaders.
+    if (e.result === 'loaded' || e.result === 'error' || e.result === 'timeout') {
+      configLoadDuration.record(e.durationMs / 1000, { tenant });
+    }
+  };
+  const flushLoads = (tenant?: string): void => {
+    for (const id of tenant === undefined ? [...pendingLoads.keys()] : [tenant]) {
+      const loads = pendingLoads.get(id);
+      if (!loads) continue;
+      pendingLoads.delete(id);
+      for (const e of loads) recordLoad(e);
+    }
+  };
+
   // tenant\u0000agent pairs that have had a session, so their gauge drops to 0 instead of vanishing.
   const activePairs = new Set<string>();
   const pairKey = (tenant: string, agent: string) => `${tenant}\u0000${agent}`;
@@ -129,6 +151,7 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
     }),
     pool.on('admission', (e) => {
       const tenant = e.accepted && e.tenant !== undefined ? tenants.claim(e.tenant) : tenants.label(e.tenant);
+      flushLoads();
       seedOnAdmission(tenant, e.tenant, e.agent);
       const decision = e.accepted ? 'accepted' : 'refused';
       admissions.add(1, e.agent === undefined ? { tenant, decision } : { tenant, agent: e.agent, decision });
@@ -152,12 +175,8 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
       transitions.add(1, { tenant: tenants.label(e.tenant), from: e.from, to: e.to });
     }),
     pool.on('configLoad', (e) => {
-      const tenant = tenants.label(e.tenant);
-      configLoads.add(1, { tenant, result: e.result });
-      // Static and cached answers take no time; counting their zeros would hide slow loaders.
-      if (e.result === 'loaded' || e.result === 'error' || e.result === 'timeout') {
-        configLoadDuration.record(e.durationMs / 1000, { tenant });
-      }
+      if (tenants.label(e.tenant) !== OTHER_TENANT_LABEL) recordLoad(e);
+      else pendingLoads.set(e.tenant, [...(pendingLoads.get(e.tenant) ?? []), e]);
     }),
     pool.on('usage', (e) => recordUsage(e)),
     ...attachSessionMetrics(pool, meter, tenants),
@@ -210,6 +229,7 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
 
   const observe: BatchObservableCallback = (result) => {
     flushUsage();
+    flushLoads();
     const snapshot = pool.runtimeSnapshot();
 
     const running = new Map<string, number>();
@@ -267,6 +287,7 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
       attached = false;
       for (const off of unsubscribe) off();
       flushUsage();
+      flushLoads();
       meter.removeBatchObservableCallback(observe, observables);
       lag.disable();
     },

@@ -1,13 +1,4 @@
-import {
-  type AvailabilityRequest,
-  JobStatus,
-  JobType,
-  ParticipantPermission,
-  type ServerInfo,
-  type ServerMessage,
-  WorkerMessage,
-  WorkerStatus,
-} from '@livekit/protocol';
+import { type AvailabilityRequest, type ServerInfo, type ServerMessage, WorkerMessage, type WorkerStatus } from '@livekit/protocol';
 import { AccessToken } from 'livekit-server-sdk';
 import { WebSocket } from 'ws';
 import { OpenRtcError, errorMessage } from '../errors.js';
@@ -16,8 +7,10 @@ import { TypedEvents } from '../util/typed_events.js';
 import { Backoff } from '../util/backoff.js';
 import { answerWithin } from './answer_deadline.js';
 import { type ConnectionEvent, type ConnectionState, type ConnectionStateName, socketOf, transition } from './connection_state.js';
-import type { AvailabilityAnswer, JobEndStatus, ReleaseReason } from './job_handler.js';
+import type { JobEndStatus, ReleaseReason } from './job_handler.js';
+import { LivenessWatch } from './liveness_watch.js';
 import { decodeServerMessage, toJobRequest } from './protocol_codec.js';
+import { availabilityMessage, jobUpdateMessage, registerMessage, workerStatus } from './worker_messages.js';
 import {
   type ResolvedWorkerConnectionOptions,
   type WorkerConnectionOptions,
@@ -40,8 +33,7 @@ const MAX_PENDING_JOB_UPDATES = 1000;
 interface RegisteredSession {
   lastSentStatus: WorkerStatus | undefined;
   updateTimer: TimerHandle | undefined;
-  livenessTimer: TimerHandle | undefined;
-  lastHeardAt: number;
+  readonly liveness: LivenessWatch;
   /** Jobs accepted on this socket whose assignment has not come yet. */
   readonly unassigned: Set<string>;
 }
@@ -119,12 +111,7 @@ export class WorkerConnection {
    * Returns true when it was sent now.
    */
   updateJobStatus(jobId: string, status: JobEndStatus, error?: string): boolean {
-    const message = new WorkerMessage({
-      message: {
-        case: 'updateJob',
-        value: { jobId, status: status === 'success' ? JobStatus.JS_SUCCESS : JobStatus.JS_FAILED, error: error ?? '' },
-      },
-    });
+    const message = jobUpdateMessage(jobId, status, error);
     if (this.state.name === 'connecting' || this.state.name === 'waiting') {
       // Bounded, so a server that never comes back cannot grow this without end.
       if (this.pendingJobUpdates.length >= MAX_PENDING_JOB_UPDATES) this.pendingJobUpdates.shift();
@@ -172,7 +159,7 @@ export class WorkerConnection {
       const session = this.session;
       this.session = undefined;
       session.updateTimer?.cancel();
-      session.livenessTimer?.cancel();
+      session.liveness.stop();
       // LiveKit sends an accepted job's assignment on the socket that accepted it; that
       // socket is gone, so the slots held for those jobs will never be used.
       for (const jobId of session.unassigned) this.release(jobId, 'socket_lost');
@@ -180,7 +167,7 @@ export class WorkerConnection {
   }
 
   private enter(next: ConnectionState<WebSocket>): void {
-    if (next.name === 'registered') this.onRegistered(next.socket, next.workerId, next.reconnect);
+    if (next.name === 'registered') this.onRegistered(next.socket, next.workerId);
     if (next.name === 'waiting') this.scheduleReconnect();
   }
 
@@ -225,7 +212,7 @@ export class WorkerConnection {
         else this.diagnose('socket_error', error.message, error);
       });
       socket.on('open', () => {
-        this.sendOn(socket, this.registerMessage());
+        this.sendOn(socket, registerMessage(this.opts));
       });
       socket.on('ping', () => this.heard(socket));
       socket.on('pong', () => this.heard(socket));
@@ -263,64 +250,30 @@ export class WorkerConnection {
     });
   }
 
-  private registerMessage(): WorkerMessage {
-    return new WorkerMessage({
-      message: {
-        case: 'register',
-        value: {
-          type: JobType.JT_ROOM,
-          agentName: this.opts.agentName,
-          version: this.opts.version,
-          deployment: this.opts.deployment,
-          // agents-js sends these permissions; the server grants them to the agent participant.
-          allowedPermissions: new ParticipantPermission({
-            canPublish: true,
-            canSubscribe: true,
-            canPublishData: true,
-            canUpdateMetadata: true,
-            hidden: false,
-            agent: true,
-          }),
-        },
-      },
-    });
-  }
-
-  private onRegistered(socket: WebSocket, workerId: string, _reconnect: boolean): void {
+  private onRegistered(socket: WebSocket, workerId: string): void {
     this.lastWorkerId = workerId;
     this.backoff.reset();
-    this.session = { lastSentStatus: undefined, updateTimer: undefined, livenessTimer: undefined, lastHeardAt: this.opts.clock.now(), unassigned: new Set() };
+    // Live calls are untouched by a cut: their rooms do not depend on this socket.
+    const liveness = new LivenessWatch(
+      this.opts.clock,
+      this.opts.livenessTimeoutMs,
+      () => {
+        if (socket.readyState === WebSocket.OPEN) socket.ping();
+      },
+      (silentMs) => {
+        this.diagnose('liveness_timeout', `nothing from the server for ${silentMs} ms; reconnecting`);
+        socket.terminate();
+      },
+    );
+    this.session = { lastSentStatus: undefined, updateTimer: undefined, liveness, unassigned: new Set() };
     this.sendStatus();
     for (const update of this.pendingJobUpdates.splice(0)) this.sendOn(socket, update);
     this.scheduleUpdate();
-    this.scheduleLivenessCheck(socket);
   }
 
   /** Anything from the server (message, ping, pong) shows the socket is alive. */
   private heard(socket: WebSocket): void {
-    if (this.session && this.isCurrent(socket)) this.session.lastHeardAt = this.opts.clock.now();
-  }
-
-  /**
-   * A half-open socket raises no error: the worker pings every third of the liveness
-   * timeout and cuts the socket when nothing came back for the whole of it, which starts
-   * the reconnect. Live calls are untouched: their rooms do not depend on this socket.
-   */
-  private scheduleLivenessCheck(socket: WebSocket): void {
-    const session = this.session;
-    if (!session) return;
-    const { livenessTimeoutMs, clock } = this.opts;
-    session.livenessTimer = clock.setTimer(() => {
-      if (this.session !== session) return;
-      const silentMs = clock.now() - session.lastHeardAt;
-      if (silentMs >= livenessTimeoutMs) {
-        this.diagnose('liveness_timeout', `nothing from the server for ${silentMs} ms; reconnecting`);
-        socket.terminate();
-        return;
-      }
-      if (socket.readyState === WebSocket.OPEN) socket.ping();
-      this.scheduleLivenessCheck(socket);
-    }, Math.min(livenessTimeoutMs / 3, Math.max(1, livenessTimeoutMs - (clock.now() - session.lastHeardAt))));
+    if (this.isCurrent(socket)) this.session?.liveness.heard();
   }
 
   private onServerMessage(message: ServerMessage): void {
@@ -391,19 +344,12 @@ export class WorkerConnection {
   }
 
   private computeStatus(): { status: WorkerStatus; load: number; jobCount: number } {
-    let load = { load: 0, jobCount: 0, full: false };
     try {
-      load = this.opts.handler.load();
+      return workerStatus(this.opts.handler.load(), this.draining);
     } catch (error) {
       this.diagnose('handler_error', 'load() threw; reporting the worker as full', error);
-      load = { load: 1, jobCount: 0, full: true };
+      return workerStatus({ load: 1, jobCount: 0, full: true }, this.draining);
     }
-    const full = load.full || this.draining;
-    return {
-      status: full ? WorkerStatus.WS_FULL : WorkerStatus.WS_AVAILABLE,
-      load: Math.min(1, Math.max(0, Number.isFinite(load.load) ? load.load : 1)),
-      jobCount: Math.max(0, Math.trunc(load.jobCount)),
-    };
   }
 
   private sendStatus(): void {
@@ -469,18 +415,4 @@ export class WorkerConnection {
       // A throwing diagnostic sink must not break the connection it reports on.
     }
   }
-}
-
-function availabilityMessage(jobId: string, accept: Extract<AvailabilityAnswer, { accept: true }> | undefined): WorkerMessage {
-  const value = accept
-    ? {
-        jobId,
-        available: true,
-        participantIdentity: accept.participantIdentity,
-        participantName: accept.participantName,
-        participantMetadata: accept.participantMetadata,
-        participantAttributes: accept.participantAttributes,
-      }
-    : { jobId, available: false };
-  return new WorkerMessage({ message: { case: 'availability', value } });
 }

@@ -197,7 +197,7 @@ describe('pool metrics over a real /metrics scrape', () => {
 
     const scraped = new Set(s.samples.map((x) => familyOf(s, x.name)).filter((name) => name !== 'target_info'));
     // Cost export has its own families, exported by the voicegateway exporter (tested with it).
-    // Shared-store calls happen only with the Redis stores: test/fleet/fleet_pool.test.ts scrapes those.
+    // Shared-store calls happen only with the Redis stores; no test scrapes these three families yet.
     const redisOnly = new Set(['openrtc_store_operation_duration_seconds', 'openrtc_store_errors_total', 'openrtc_store_mode_switches_total']);
     const poolFamilies = METRIC_CATALOG.filter((m) => !m.name.startsWith('openrtc_voicegateway_') && !redisOnly.has(m.name));
     const catalogued = new Set(poolFamilies.map((m) => m.name));

@@ -22,6 +22,8 @@ const NOT_IN_TEXT_CALLS = [
   'openrtc_voicegateway_records_sent_total', 'openrtc_voicegateway_records_duplicate_total',
   'openrtc_voicegateway_records_retried_total', 'openrtc_voicegateway_records_dropped_total',
   'openrtc_voicegateway_buffered_records',
+  // Shared-store calls, errors and mode switches happen only with the Redis stores (test/fleet).
+  'openrtc_store_operation_duration_seconds', 'openrtc_store_errors_total', 'openrtc_store_mode_switches_total',
 ];
 
 let h: Harness;

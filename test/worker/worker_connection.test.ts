@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OpenRtcError } from '../../src/errors.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import { ManualClock } from '../../src/testing/manual_clock.js';
+import type { AvailabilityAnswer } from '../../src/worker/job_handler.js';
 import { WorkerConnection } from '../../src/worker/worker_connection.js';
 import type { WorkerConnectionOptions, WorkerDiagnostic } from '../../src/worker/worker_connection_options.js';
 import { eventually } from '../helpers/eventually.js';
@@ -262,6 +263,67 @@ describe('WorkerConnection against the stand-in dispatch server', () => {
     expect(server.workers).toHaveLength(1);
   });
 
+  it('answers unavailable at the deadline, aborts the decision, and releases the accept that comes later', async () => {
+    let decide!: (answer: AvailabilityAnswer) => void;
+    handler.decide = () => new Promise<AvailabilityAnswer>((resolve) => (decide = resolve));
+    await connect({ availabilityTimeoutMs: 2000 }).start();
+    const call = server.dispatch({ roomName: 'slow', agentName: 'support' });
+    await eventually(() => handler.requests.length === 1, 'the request');
+    clock.advance(1999);
+    expect(handler.signals[0]?.aborted).toBe(false);
+    clock.advance(1);
+    expect(handler.signals[0]?.aborted).toBe(true);
+    await expect(call.availability).resolves.toMatchObject({ available: false, workerId: server.workers[0]?.workerId });
+    expect(diagnostics.map((d) => d.kind)).toContain('availability_timeout');
+    decide({ accept: true, participantIdentity: 'late', participantName: '', participantMetadata: '', participantAttributes: {} });
+    await eventually(() => handler.released.length === 1, 'the release');
+    expect(handler.released).toEqual([[call.jobId, 'deadline']]);
+    expect(server.lateAnswers).toEqual([]);
+  });
+
+  it('releases an accept whose socket is lost before the assignment, and never sends an answer on another socket', async () => {
+    const connection = connect();
+    await connection.start();
+    const first = connection.workerId!;
+    const withheld = server.dispatch({ roomName: 'withheld', agentName: 'support' }, { withholdAssignment: true });
+    await withheld.availability;
+    let decide!: (answer: AvailabilityAnswer) => void;
+    handler.decide = () => new Promise<AvailabilityAnswer>((resolve) => (decide = resolve));
+    const pending = server.dispatch({ roomName: 'pending', agentName: 'support' });
+    await eventually(() => handler.requests.length === 2, 'the second request');
+    server.dropWorker();
+    await eventually(() => handler.released.length === 1, 'the release of the withheld accept');
+    expect(handler.released).toEqual([[withheld.jobId, 'socket_lost']]);
+    await expect(pending.availability).resolves.toMatchObject({ reason: 'worker_disconnected' });
+    clock.advance(1000);
+    await server.waitForWorker({ exclude: [first] });
+    decide({ accept: true, participantIdentity: 'orphan', participantName: '', participantMetadata: '', participantAttributes: {} });
+    await eventually(() => handler.released.length === 2, 'the release of the orphaned accept');
+    expect(handler.released[1]).toEqual([pending.jobId, 'socket_lost']);
+    expect(server.lateAnswers).toEqual([]);
+  });
+
+  it('cuts a socket that went silent after the liveness timeout and registers again', async () => {
+    const connection = connect({ livenessTimeoutMs: 15_000 });
+    await connection.start();
+    const first = connection.workerId!;
+    server.silenceWorker();
+    clock.advance(14_999);
+    expect(connection.connected).toBe(true);
+    clock.advance(1);
+    await eventually(() => !connection.connected, 'the silent socket to be cut');
+    expect(diagnostics.map((d) => d.kind)).toContain('liveness_timeout');
+    clock.advance(1000);
+    await server.waitForWorker({ exclude: [first] });
+    await eventually(() => connection.connected, 're-registration');
+    expect(connection.stateName).toBe('registered');
+  });
+
+  it('registers its deployment', async () => {
+    await connect({ deployment: 'blue' }).start();
+    expect(server.workers[0]?.deployment).toBe('blue');
+  });
+
   it('validates its options, naming the option and the rule', () => {
     const base = { url: 'http://127.0.0.1:1', apiKey: 'k', apiSecret: 's', version: '1', handler: new RecordingHandler() };
     expect(() => new WorkerConnection({ ...base, url: 'ftp://example' })).toThrow(/`url` must be an http, https, ws or wss URL; got a string/);
@@ -269,6 +331,7 @@ describe('WorkerConnection against the stand-in dispatch server', () => {
     expect(() => new WorkerConnection({ ...base, updateIntervalMs: -1 })).toThrow(/`updateIntervalMs` must be a positive number of ms; got -1/);
     expect(() => new WorkerConnection({ ...base, reconnect: { jitter: 1.5 } })).toThrow(/`reconnect.jitter`/);
     expect(() => new WorkerConnection({ ...base, handler: {} as never })).toThrow(/`handler` must be a JobHandler/);
+    expect(() => new WorkerConnection({ ...base, availabilityTimeoutMs: 3000 })).toThrow(/`availabilityTimeoutMs` must be below 3000 ms/);
     let thrown: unknown;
     try {
       new WorkerConnection({ ...base, version: '' });
