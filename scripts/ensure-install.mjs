@@ -17,3 +17,7 @@ if (installed !== lockHash) {
   });
   writeFileSync(stampPath, lockHash);
 }
+
+// Before the tests (not the demo): the Debian tools the tests run (Prometheus,
+// Alertmanager, docker-compose, tmux).
+if (process.argv.includes('--test-tools')) execSync('bash scripts/ensure-tools.sh', { stdio: 'inherit' });
