@@ -62,7 +62,8 @@ afterAll(async () => {
 describe('openrtc top in a real terminal', () => {
   it('shows only acme-corp\'s live sessions, as many as the snapshot counts, and quits with 0 on q', async () => {
     const exitFile = path.join(root, 'exit-code');
-    const command = `node --import tsx src/cli/main.ts top --tenant acme-corp --inspect-dir ${inspectDir} --interval-ms 500; echo $? > ${exitFile}; sleep 60`;
+    // An operator's terminal, not CI: Ink draws only the last frame when CI is set (as .ci/run sets it).
+    const command = `env -u CI -u CONTINUOUS_INTEGRATION node --import tsx src/cli/main.ts top --tenant acme-corp --inspect-dir ${inspectDir} --interval-ms 500; echo $? > ${exitFile}; sleep 60`;
     tmux('new-session', '-d', '-s', 'top', '-x', '110', '-y', '40', '-c', process.cwd(), command);
 
     const shown = await eventually(() => {
