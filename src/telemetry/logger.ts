@@ -129,15 +129,28 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /**
  * Flushes and closes a logger's OTLP transport, if it has one. The transport's worker
  * exports what is left before it exits, and pino blocks this thread meanwhile (up to
- * 10 s): call it at shutdown, not on a hot path.
+ * 10 s): call it at shutdown, not on a hot path. It never throws: a transport that cannot
+ * finish (its collector gone, say) is reported through `onError` (by default one line on
+ * stderr) and closed anyway, since a worker that is shutting down must still exit cleanly.
  */
-export async function shutdownLogger(logger: Logger): Promise<void> {
+export async function shutdownLogger(
+  logger: Logger,
+  onError: (error: Error) => void = (error) => process.stderr.write(`openrtc: the OTLP log transport did not finish its export: ${error.message}\n`),
+): Promise<void> {
   const transport = transports.get(logger);
   if (!transport) return;
   transports.delete(logger);
   await new Promise<void>((resolve) => {
+    // thread-stream reports a worker that outlives end() as an 'error' event; unhandled, it
+    // would crash the process that is trying to exit.
+    transport.once('error', (error: Error) => onError(error));
     transport.once('close', () => resolve());
-    transport.end();
+    try {
+      transport.end();
+    } catch (error) {
+      onError(error instanceof Error ? error : new Error(String(error)));
+      resolve();
+    }
   });
 }
 

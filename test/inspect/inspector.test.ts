@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,20 @@ async function worker(tenantCaps: Record<string, number> = {}): Promise<PoolHarn
 }
 
 const parse = (line: string) => JSON.parse(line) as InspectResponse;
+
+/**
+ * A Node binary the given user may run. The test's own may sit in a folder only root can
+ * enter (CI's second leg installs Node 24 under a 0700 `mktemp -d`), so try the usual places.
+ */
+function nodeRunnableBy(user: { uid?: number; gid?: number }): string {
+  const candidates = [process.execPath, '/usr/bin/node', '/usr/local/bin/node'];
+  const usable = candidates.find((candidate) => {
+    const probe = spawnSync(candidate, ['-e', '0'], { ...user, stdio: 'ignore' });
+    return !probe.error && probe.status === 0;
+  });
+  if (!usable) throw new Error(`no Node binary among ${candidates.join(', ')} can run as uid ${user.uid}`);
+  return usable;
+}
 
 /** A process that opens a worker-named socket and is then killed, as a crashed worker leaves it. */
 async function killedWorkerSocket(): Promise<string> {
@@ -157,9 +171,12 @@ describe('inspector socket', () => {
     const script = `require('node:net').connect(${JSON.stringify(socket)}).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); });`;
     // Tests run as root on CI; as any other user this process could not switch users.
     const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const child = spawn(process.execPath, ['-e', script], { ...asOther, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(nodeRunnableBy(asOther), ['-e', script], { ...asOther, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
-    const answer = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    const answer = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    });
     expect(answer).toBe(process.getuid?.() === 0 ? 'EACCES' : 'connected');
   }, 20_000);
 });

@@ -105,9 +105,35 @@ export interface StackOptions {
 
 async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url);
-  const body = (await response.json()) as { status?: string; data?: T; error?: string };
+  const text = await response.text();
+  let body: { status?: string; data?: T; error?: string };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new Error(`${url}: ${response.status} ${text.slice(0, 200)}`);
+  }
   if (!response.ok || body.status === 'error') throw new Error(`${url}: ${response.status} ${body.error ?? ''}`);
   return body.data as T;
+}
+
+/**
+ * Both servers log their port before they serve: Prometheus answers 503 "Service Unavailable"
+ * until its TSDB is open, which a loaded CI machine stretches to seconds. `/-/ready` says when.
+ */
+async function waitReady(daemon: Daemon, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${daemon.url}/-/ready`);
+      if (response.ok) return;
+      last = `${response.status} ${(await response.text()).slice(0, 200)}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} at ${daemon.url} was not ready within ${timeoutMs} ms; last answer: ${last}`);
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -130,6 +156,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
     '--web.listen-address=127.0.0.1:0', '--cluster.listen-address=',
   ]);
+  try {
+    await waitReady(alertmanager, 'Alertmanager');
+  } catch (error) {
+    await alertmanager.stop();
+    throw error;
+  }
   writeFileSync(join(dir, 'rules.yml'), options.rules);
   writeFileSync(join(dir, 'prometheus.yml'), [
     'global:',
@@ -150,6 +182,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
       '--web.listen-address=127.0.0.1:0',
     ]);
+    try {
+      await waitReady(prometheus, 'Prometheus');
+    } catch (error) {
+      await prometheus.stop();
+      throw error;
+    }
   } catch (error) {
     await alertmanager.stop();
     throw error;

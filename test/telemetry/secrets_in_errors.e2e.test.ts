@@ -119,12 +119,21 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreStdout();
   await h?.close();
-  // The receiver first: shutting the logger down blocks this thread while its transport
-  // exports what is left, and a receiver on this thread could not answer.
+  if (h && receiver) {
+    // Let what the worker logged while closing reach the receiver, so the transport has
+    // nothing left to export at shutdown: shutting the logger down blocks this thread, and
+    // a receiver on this thread could not answer then.
+    h.logger.info('secrets test: closed');
+    await eventually(
+      () => receiver.requests.some((r) => r.path === '/v1/logs' && r.body.toString('utf8').includes('secrets test: closed')),
+      'the closing log records to reach the OTLP receiver',
+      15_000,
+    ).catch(() => undefined);
+  }
   await receiver?.close();
   if (h) await shutdownLogger(h.logger);
   await fakeOpenAi?.close();
-});
+}, 40_000);
 
 const spanText = (span: ReadableSpan) =>
   JSON.stringify({ name: span.name, attributes: span.attributes, events: span.events, status: span.status });
