@@ -1,8 +1,9 @@
 import { invalidOption } from '../errors.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Attributes, BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableCallback, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import type { ObservedPool } from './observed_pool.js';
 import type { UsageEvent } from './pool_events.js';
+import type { RuntimeSnapshot } from './runtime_snapshot.js';
 import type { ConfigLoadEvent } from '../tenancy/tenant_config.js';
 import type { StoreStatus } from '../admission/store_status.js';
 import { OPENRTC_VERSION } from '../version.js';
@@ -224,6 +225,32 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
     }
   }
 
+  // Labelled tenants' last gauge readings (at most tenantLabelLimit of them).
+  const gauged = new Map<string, { cap: number | null; breaker: boolean }>();
+  const observeTenants = (result: BatchObservableResult, snapshot: RuntimeSnapshot): void => {
+    const shown = new Set<string>();
+    for (const [id, t] of Object.entries(snapshot.tenants)) {
+      const tenant = tenants.label(id);
+      // Caps and breaker states of folded tenants cannot be summed into one meaningful value.
+      if (tenant === OTHER_TENANT_LABEL) continue;
+      shown.add(tenant);
+      gauged.set(tenant, { cap: t.cap, breaker: t.breaker !== null });
+      if (t.cap !== null) result.observe(cap, t.cap, { tenant });
+      if (t.utilization !== null) result.observe(utilization, t.utilization, { tenant });
+      if (t.breaker !== null) result.observe(breakerState, BREAKER_STATE_VALUE[t.breaker.state], { tenant });
+    }
+    // A labelled tenant whose record the pool retired is idle by definition: no call, its
+    // breaker closed. Its labels stay (see tenant_labels.ts), so its gauges say so rather
+    // than repeat what the last scrape before its retirement saw.
+    for (const [tenant, last] of gauged) {
+      if (shown.has(tenant)) continue;
+      if (last.cap !== null) {
+        result.observe(cap, last.cap, { tenant });
+        result.observe(utilization, 0, { tenant });
+      }
+      if (last.breaker) result.observe(breakerState, BREAKER_STATE_VALUE.closed, { tenant });
+    }
+  };
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
 
@@ -245,14 +272,7 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
       result.observe(active, count, { tenant, agent });
     }
 
-    for (const [id, t] of Object.entries(snapshot.tenants)) {
-      const tenant = tenants.label(id);
-      // Caps and breaker states of folded tenants cannot be summed into one meaningful value.
-      if (tenant === OTHER_TENANT_LABEL) continue;
-      if (t.cap !== null) result.observe(cap, t.cap, { tenant });
-      if (t.utilization !== null) result.observe(utilization, t.utilization, { tenant });
-      if (t.breaker !== null) result.observe(breakerState, BREAKER_STATE_VALUE[t.breaker.state], { tenant });
-    }
+    observeTenants(result, snapshot);
 
     const load = options.workerLoad
       ? options.workerLoad()
