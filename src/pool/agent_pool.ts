@@ -82,6 +82,7 @@ export class AgentPool {
     this.admission = new AdmissionControl({
       registry: this.registry, router: resolved.router, config: this.config, breaker: this.breaker, store: this.stores.reservations,
       caps: resolved.caps, live: this.live, clock, events: this.events, assignmentTimeoutMs: resolved.assignmentTimeoutMs,
+      tracing: resolved.tracing,
       isDraining: () => this.runtime.isDraining,
       report: (diagnostic) => this.report(diagnostic),
     });

@@ -84,6 +84,7 @@ export class HostingRuntime implements PoolRuntime {
   /** The session context a ticket's code runs in. */
   sessionContext = (ticket: AdmissionTicket): SessionContext => ({
     tenant: ticket.tenant, agent: ticket.agentName, sessionId: ticket.jobId, jobId: ticket.jobId, roomName: ticket.roomName,
+    agentSpans: ticket.agentSpans,
   });
 
   /**

@@ -54,6 +54,8 @@ export interface Harness {
 
 export interface CallExtras {
   jobId?: string;
+  /** More job metadata keys beside the tenant. */
+  metadata?: Record<string, unknown>;
   script?: Partial<SimulatedCallScript>;
   behaviour?: DispatchBehaviour;
 }
@@ -130,7 +132,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         {
           roomName: `room-${roomSeq}`,
           ...(extra.jobId === undefined ? {} : { jobId: extra.jobId }),
-          jobMetadata: JSON.stringify({ tenant }),
+          jobMetadata: JSON.stringify({ tenant, ...extra.metadata }),
           simulated: { turns, turnTimeoutMs: 10_000, ...extra.script },
         },
         extra.behaviour,
