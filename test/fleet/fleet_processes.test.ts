@@ -66,6 +66,10 @@ async function stopWorker(proc: WorkerProcess): Promise<RuntimeSnapshot> {
   return exit.snapshot;
 }
 
+/** What the workers reported through `onDiagnostic` (a slot released, an assignment ignored), for failure messages. */
+const diagnostics = (): string =>
+  workers.flatMap((w) => w.lines.filter((l) => l.includes('"diagnostic"'))).slice(0, 20).join('\n') || 'no worker diagnostics';
+
 const dispatch = (n: number): DispatchedCall[] =>
   Array.from({ length: n }, () => server.dispatch({ roomName: `fleet-room-${++roomSeq}`, jobMetadata: tenantMetadata('acme'), simulated: HOLD }));
 
@@ -131,7 +135,7 @@ describe('four worker processes sharing caps on Redis', () => {
       all.push(...calls);
       burst = await split(calls);
       console.log(`fleet burst: ${BURST} calls decided by ${WORKERS} worker processes in ${Date.now() - started} ms`);
-      expect(burst.taken).toHaveLength(CAP);
+      expect(burst.taken.length, diagnostics()).toBe(CAP);
       await Promise.all(burst.taken.map((c) => c.joined));
       await until(() => Promise.resolve(burst.taken.every((c) => c.jobState?.status === 'running')), 'the server to run all 50 jobs');
       expect(await admin.zcard(leaseKey)).toBe(CAP);
@@ -168,7 +172,7 @@ describe('four worker processes sharing caps on Redis', () => {
     const refusalsSeen = refused.reduce((n, c) => n + c.attempts.length, 0);
     console.log(`fleet burst: ${refused.length} calls refused, ${refused.filter((c) => c.attempts.length === WORKERS).length} of them by all ${WORKERS} workers, ${refusalsSeen} refusals`);
     // Each refusal the server got was the tenant's cap, counted by the worker that gave it.
-    expect(sum((s) => s.rejectionsByReason.tenant_cap ?? 0)).toBe(refusalsSeen);
+    expect(sum((s) => s.rejectionsByReason.tenant_cap ?? 0), diagnostics()).toBe(refusalsSeen);
     expect(sum((s) => s.totals.admitted)).toBe(CAP + 10);
     expect(snapshots.every((s) => s.activeSessions === 0 && s.reservedSessions === 0)).toBe(true);
   });
