@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, type BreakerPolicy, RedisBreakerStore, RedisReservationStore, type StoreModeEvent } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, accepted, call, refused } from '../helpers/calls.js';
+import { accepted, call, refused } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 import { OwnRedis, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
 import type { AdmissionTicket } from '../../src/index.js';
 

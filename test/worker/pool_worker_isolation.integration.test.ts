@@ -3,7 +3,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
-import { type PoolHarness, SupportAgent, startPoolHarness } from '../helpers/pool_harness.js';
+import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harness.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -19,7 +20,7 @@ const SCRIPT: SimulatedCallScript = { turns: ['hello', 'thanks, bye'] };
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
 
 describe('PoolWorker isolation between tenants', () => {
-  let harness: PoolHarness | undefined;
+  let harness: WorkerHarness | undefined;
 
   afterEach(async () => {
     const open = await harness?.close();
@@ -28,8 +29,7 @@ describe('PoolWorker isolation between tenants', () => {
   });
 
   it('a crashing entry and a hung turn fail only their own sessions; the worker stays up', async () => {
-    harness = await startPoolHarness(
-      {
+    harness = await startWorkerHarness({ pool: {
         agents: { support: SupportAgent, crashing: CrashingAgent },
         router: ({ tenant }) => (tenant === 'crashy' ? 'crashing' : 'support'),
         tenantConfig: {
@@ -37,9 +37,7 @@ describe('PoolWorker isolation between tenants', () => {
           crashy: { llm: new ScriptedLLM() },
           hung: { llm: new ScriptedLLM({ hang: true }) },
         },
-      },
-      { sessionTimeouts: { turnMs: 300 } },
-    );
+      }, run: { sessionTimeouts: { turnMs: 300 } } });
     const h = harness;
 
     const crashy = [h.call('crashy', SCRIPT), h.call('crashy', SCRIPT)];

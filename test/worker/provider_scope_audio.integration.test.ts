@@ -8,7 +8,7 @@ import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { ScriptedSTT } from '../../src/testing/scripted_stt.js';
 import { InstantPlayout, PushedAudioInput, frame20ms } from '../helpers/audio_io.js';
 import { eventually } from '../helpers/eventually.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -42,7 +42,7 @@ const ttsFails = (text: string): string | undefined => (text.includes('explode')
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
 
 describe('STT and TTS objects shared by many sessions in one process', () => {
-  let harness: PoolHarness | undefined;
+  let harness: WorkerHarness | undefined;
   let usage: UsageEvent[] = [];
 
   afterEach(async () => {
@@ -52,8 +52,8 @@ describe('STT and TTS objects shared by many sessions in one process', () => {
     expect(open ?? 0).toBe(0);
   });
 
-  async function start(): Promise<PoolHarness> {
-    harness = await startPoolHarness({
+  async function start(): Promise<WorkerHarness> {
+    harness = await startWorkerHarness({ pool: {
       agent: AudioAgent,
       llm: new ScriptedLLM({ reply: (t) => `you said ${t}` }),
       stt: new ScriptedSTT({ failOn: sttFails, provider: 'pool-stt' }),
@@ -66,7 +66,7 @@ describe('STT and TTS objects shared by many sessions in one process', () => {
       },
       enableTenantCircuitBreaker: true,
       circuitBreaker: { minSamples: 2, failureRatio: 0.5 },
-    });
+    } });
     harness.pool.on('usage', (event) => usage.push(event));
     return harness;
   }
