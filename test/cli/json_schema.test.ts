@@ -53,7 +53,13 @@ let harness: WorkerHarness;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'openrtc-json-'));
-  harness = await startWorkerHarness({ pool: { maxSessionsPerTenant: { 'acme-corp': 5 }, maxConcurrentSessions: 10, enableTenantCircuitBreaker: true, llm: new ScriptedLLM({ reply: (t) => `ok ${t}` }), tts: new FakeTTS() }, run: { telemetry: false, inspect: { dir: path.join(root, 'inspect') } } });
+  harness = await startWorkerHarness({
+    pool: {
+      maxSessionsPerTenant: { 'acme-corp': 5 }, maxConcurrentSessions: 10, enableTenantCircuitBreaker: true,
+      llm: new ScriptedLLM({ reply: (t) => `ok ${t}` }), tts: new FakeTTS(),
+    },
+    run: { telemetry: false, inspect: { dir: path.join(root, 'inspect') } },
+  });
   const call = harness.call('acme-corp', { turns: ['hello'], hangupAfterLastReply: false });
   await harness.server.waitFor(() => call.transcript.some((e) => e.from === 'agent'), 'the reply', 20_000);
 }, 40_000);

@@ -20,17 +20,20 @@ let logFile = '';
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'openrtc-verify-lk-'));
   logFile = path.join(root, 'worker.log');
-  harness = await startWorkerHarness({ pool: {
+  harness = await startWorkerHarness({
+    pool: {
       llm: new ScriptedLLM({ reply: (t) => `shared ${t}` }),
       tts: new FakeTTS(),
       tenantConfig: { 'acme-corp': { llm: new ScriptedLLM({ reply: (t) => `acme ${t}`, provider: 'openai', model: 'gpt-4o', apiKey: 'acme-secret-key' }) } },
       maxSessionsPerTenant: { 'acme-corp': 5, 'full-co': 1 },
       enableTenantCircuitBreaker: true,
-    }, run: {
+    },
+    run: {
       telemetry: { host: '127.0.0.1', port: 0, otlpTraces: false },
       inspect: { dir: path.join(root, 'inspect') },
       logger: createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: true }), otlp: false }),
-    } });
+    },
+  });
 }, 60_000);
 
 afterAll(async () => {

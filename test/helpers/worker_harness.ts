@@ -2,6 +2,7 @@
 // real WebSockets, its sessions joining the server's simulated rooms. Everything runs on
 // real time. By default the worker's diagnostics are collected; `observe` records what an
 // operator would see instead: metrics, spans kept in memory and every log line.
+import { afterEach, expect } from 'vitest';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { BreakerTransitionEvent } from '../../src/admission/circuit_breaker.js';
@@ -208,5 +209,22 @@ export async function startWorkerHarness(options: WorkerHarnessOptions = {}): Pr
       })();
       return closed;
     },
+  };
+}
+
+/**
+ * For a describe block: starts harnesses on demand and, after each test, closes them and
+ * expects every socket to have closed.
+ */
+export function harnessPerTest(): (options?: WorkerHarnessOptions) => Promise<WorkerHarness> {
+  const started: WorkerHarness[] = [];
+  afterEach(async () => {
+    const open = await Promise.all(started.splice(0).map((h) => h.close()));
+    expect(open.reduce((sum, n) => sum + n, 0)).toBe(0);
+  });
+  return async (options) => {
+    const harness = await startWorkerHarness(options);
+    started.push(harness);
+    return harness;
   };
 }

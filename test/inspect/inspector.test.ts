@@ -29,9 +29,10 @@ afterEach(async () => {
 });
 
 async function worker(tenantCaps: Record<string, number> = {}): Promise<WorkerHarness> {
-  const harness = await startWorkerHarness({ pool: {
-    maxSessionsPerTenant: tenantCaps, maxConcurrentSessions: 10, llm: new ScriptedLLM({ reply: (text) => `noted: ${text}` }), tts: new FakeTTS(),
-  }, run: { telemetry: false, inspect: { dir } } });
+  const harness = await startWorkerHarness({
+    pool: { maxSessionsPerTenant: tenantCaps, maxConcurrentSessions: 10, llm: new ScriptedLLM({ reply: (text) => `noted: ${text}` }), tts: new FakeTTS() },
+    run: { telemetry: false, inspect: { dir } },
+  });
   harnesses.push(harness);
   return harness;
 }

@@ -1,5 +1,5 @@
 import { getJobContext, initializeLogger, voice } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ManualClock } from '../../src/testing/manual_clock.js';
@@ -8,7 +8,7 @@ import { eventually } from '../helpers/eventually.js';
 import type { JobAssignment } from '../../src/session/job_assignment.js';
 import type { JobHandler } from '../../src/worker/job_handler.js';
 import { WorkerConnection } from '../../src/worker/worker_connection.js';
-import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -25,26 +25,21 @@ class SlowToLeaveAgent extends voice.Agent {
 }
 
 describe('PoolWorker drain', () => {
-  let harness: WorkerHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('refuses new calls with WS_FULL and `draining`, lets live sessions end, and cancels the one left at the timeout', async () => {
     // The drain deadline runs on the pool's clock: the test moves it, so the session left
     // running is still running when the deadline passes, however busy the machine is.
     const clock = new ManualClock();
-    harness = await startWorkerHarness({ pool: {
-      clock,
-      tenantConfig: {
-        acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) },
-        globex: { llm: new ScriptedLLM({ reply: (text) => `globex: ${text}` }) },
+    const h = await startHarness({
+      pool: {
+        clock,
+        tenantConfig: {
+          acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) },
+          globex: { llm: new ScriptedLLM({ reply: (text) => `globex: ${text}` }) },
+        },
       },
-    } });
-    const h = harness;
+    });
     const finishing = h.call('acme', HOLD);
     const lingering = h.call('globex', HOLD);
     const unassigned = h.call('acme', HOLD, { withholdAssignment: true });
@@ -90,20 +85,16 @@ describe('PoolWorker drain', () => {
 });
 
 describe('PoolWorker drain, edge cases', () => {
-  let harness: WorkerHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('hosts a call whose assignment arrives during the drain until it ends, instead of abandoning it', async () => {
     // The worker connection is the real one; only assignments can be held back by the test.
     const held: JobAssignment[] = [];
     let holdAssignments = false;
     let deliver: (assignment: JobAssignment) => void = () => undefined;
-    harness = await startWorkerHarness({ pool: { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } }, run: {
+    const h = await startHarness({
+      pool: { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } },
+      run: {
         connection: (handler, settings) => {
           deliver = (assignment) => handler.onAssignment(assignment);
           const delaying: JobHandler = {
@@ -114,8 +105,8 @@ describe('PoolWorker drain, edge cases', () => {
           };
           return new WorkerConnection({ ...settings, handler: delaying });
         },
-      } });
-    const h = harness;
+      },
+    });
     const first = h.call('acme', HOLD);
     await eventually(() => agentReplies(first).length === 1, 'the first call\'s reply', 10_000);
     holdAssignments = true;
@@ -140,11 +131,12 @@ describe('PoolWorker drain, edge cases', () => {
   });
 
   it('counts a session that ended by itself but is still tearing down at the timeout as completed, not cancelled', async () => {
-    harness = await startWorkerHarness({ pool: {
-      agent: SlowToLeaveAgent,
-      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
-    } });
-    const h = harness;
+    const h = await startHarness({
+      pool: {
+        agent: SlowToLeaveAgent,
+        tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+      },
+    });
     const call = h.call('acme', { turns: ['hello', 'bye'] });
     await expect(call.ended).resolves.toEqual({ reason: 'hangup' });
     // The caller has left; the session's teardown (its slow shutdown callback) is under way.
