@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { OPENRTC_VERSION } from '../../src/version.js';
+import { REDIS_ONLY_FAMILIES } from '../helpers/store_families.js';
 import { type Scrape, familyOf, scrape, valueOf } from './prometheus_text.js';
 import { addTokens, expectedTokens } from './token_math.js';
 import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
@@ -23,8 +24,9 @@ const NOT_IN_TEXT_CALLS = [
   'openrtc_voicegateway_records_sent_total', 'openrtc_voicegateway_records_duplicate_total',
   'openrtc_voicegateway_records_retried_total', 'openrtc_voicegateway_records_dropped_total',
   'openrtc_voicegateway_buffered_records',
-  // Shared-store calls, errors and mode switches happen only with the Redis stores (test/fleet).
-  'openrtc_store_operation_duration_seconds', 'openrtc_store_errors_total', 'openrtc_store_mode_switches_total',
+  // Shared-store calls, errors and mode switches happen only with the Redis stores
+  // (checked by test/fleet/store_metrics.test.ts).
+  ...REDIS_ONLY_FAMILIES,
 ];
 
 let h: Harness;
