@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeSnapshot } from '../../src/index.js';
 import { DispatchServer, type DispatchedCall, type SimulatedCallScript } from '../../src/testing/index.js';
-import { API_KEY, API_SECRET, tenantMetadata } from '../helpers/pool_harness.js';
+import { API_KEY, API_SECRET, tenantMetadata } from '../helpers/server_credentials.js';
 import { SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
 
 /*

@@ -1,12 +1,10 @@
 import { initializeLogger } from '@livekit/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentPool } from '../../src/index.js';
 import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
-import { DispatchServer, type DispatchedCall, ScriptedLLM, SimulatedRoomTransport } from '../../src/testing/index.js';
-import type { PoolWorker } from '../../src/worker/pool_worker.js';
-import { API_KEY, API_SECRET, OFFLINE_SESSION_OPTIONS, SupportAgent, tenantMetadata } from '../helpers/pool_harness.js';
+import { type DispatchedCall, ScriptedLLM } from '../../src/testing/index.js';
 import { OwnRedis, until } from '../helpers/redis.js';
 import { REDIS_ONLY_FAMILIES } from '../helpers/store_families.js';
+import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harness.js';
 import { type Scrape, familyOf, scrape, valueOf } from '../telemetry/prometheus_text.js';
 
 /*
@@ -21,55 +19,44 @@ const OPERATIONS = new Set(['reserve', 'release', 'renew', 'sweep', 'counts', 'r
 const OPERATION_TIMEOUT_MS = 500;
 
 let redis: OwnRedis;
-let server: DispatchServer;
-let pool: AgentPool;
-let worker: PoolWorker;
+let h: WorkerHarness;
 let roomSeq = 0;
 let healthy: Scrape;
 let afterOutage: Scrape;
 
-const ended = new Set<string>();
-
 async function callAndHangUp(): Promise<DispatchedCall> {
-  const c = server.dispatch({ roomName: `metrics-room-${++roomSeq}`, jobMetadata: tenantMetadata('acme'), simulated: { turns: ['hello'] } });
+  const c = h.call('acme', { turns: ['hello'] }, { roomName: `metrics-room-${++roomSeq}` });
   expect(await c.availability).toMatchObject({ available: true });
   await c.ended;
-  await until(() => Promise.resolve(ended.has(c.jobId)), `the session of ${c.jobId} to end in the pool`);
+  await h.sessionEnded(c.jobId);
   return c;
 }
 
 const modes = () => {
-  const { reservations, breaker } = pool.runtimeSnapshot().stores;
+  const { reservations, breaker } = h.pool.runtimeSnapshot().stores;
   return [reservations.mode, breaker?.mode];
 };
 
 beforeAll(async () => {
   initializeLogger({ pretty: false, level: 'silent' });
   redis = await OwnRedis.start();
-  server = await DispatchServer.start({ apiKey: API_KEY, apiSecret: API_SECRET });
-  pool = new AgentPool({
-    agent: SupportAgent,
-    tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
-    sessionOptions: OFFLINE_SESSION_OPTIONS,
-    maxSessionsPerTenant: { acme: 8 },
-    enableTenantCircuitBreaker: true,
-  });
-  pool.on('sessionEnded', (e) => ended.add(e.jobId));
-  worker = await pool.start({
-    url: server.url,
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
-    redis: {
-      url: redis.url, keyPrefix: 'metrics:', workerId: 'metrics-worker', recoveryIntervalMs: 50, operationTimeoutMs: OPERATION_TIMEOUT_MS,
-      reservations: { onUnavailable: 'fail-open' },
+  h = await startWorkerHarness({
+    pool: {
+      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+      maxSessionsPerTenant: { acme: 8 },
+      enableTenantCircuitBreaker: true,
     },
-    transport: new SimulatedRoomTransport(),
-    handleSignals: false,
-    telemetry: { host: '127.0.0.1', port: 0, otlpTraces: false },
-    inspect: false,
-    logger: { level: 'silent', otlp: false },
-    drainTimeoutMs: 5_000,
+    run: {
+      redis: {
+        url: redis.url, keyPrefix: 'metrics:', workerId: 'metrics-worker', recoveryIntervalMs: 50, operationTimeoutMs: OPERATION_TIMEOUT_MS,
+        reservations: { onUnavailable: 'fail-open' },
+      },
+      telemetry: { host: '127.0.0.1', port: 0, otlpTraces: false },
+      inspect: false,
+      logger: { level: 'silent', otlp: false },
+    },
   });
+  const { worker } = h;
 
   for (let i = 0; i < 3; i++) await callAndHangUp();
   healthy = await scrape(worker.metricsUrl!);
@@ -85,8 +72,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await pool?.drain(2_000);
-  await server?.close();
+  await h?.close();
   await redis?.stop();
 });
 

@@ -4,8 +4,8 @@ import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import type { TelemetryDiagnostic } from '../../src/telemetry/pool_metrics.js';
 import { OPENRTC_VERSION } from '../../src/version.js';
+import { call, makePool, startSession } from '../helpers/calls.js';
 import { REDIS_ONLY_FAMILIES } from '../helpers/store_families.js';
-import { call, makePool, startSession } from './fixtures.js';
 import { type Scrape, familyOf, scrape, valueOf } from './prometheus_text.js';
 
 let telemetry: OpenRtcTelemetry | undefined;

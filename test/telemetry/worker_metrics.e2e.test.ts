@@ -5,7 +5,8 @@ import { OPENRTC_VERSION } from '../../src/version.js';
 import { REDIS_ONLY_FAMILIES } from '../helpers/store_families.js';
 import { type Scrape, familyOf, scrape, valueOf } from './prometheus_text.js';
 import { addTokens, expectedTokens } from './token_math.js';
-import { type Harness, SUPPORT_INSTRUCTIONS, startHarness } from './worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
+import { SUPPORT_INSTRUCTIONS } from '../helpers/test_agent.js';
 
 // Three tenants through a real worker: acme is healthy, globex may run one call at a
 // time, initech's provider fails every request until its breaker opens.
@@ -40,8 +41,8 @@ beforeAll(async () => {
     globex: { llm: new ScriptedLLM({ reply: globexReply, provider: 'anthropic', model: 'claude-sonnet' }) },
     initech: { llm: new ScriptedLLM({ failWith: 'provider unavailable', provider: 'openai', model: 'gpt-4o-mini' }) },
   };
-  h = await startHarness({
-    spans: false,
+  h = await startWorkerHarness({
+    observe: { spans: false },
     pool: {
       // A loader, so config loads and their durations are measured.
       tenantConfig: (tenant) => Promise.resolve(providers[tenant] ?? null),
@@ -60,10 +61,10 @@ beforeAll(async () => {
 
   // acme: two calls one after the other, then one whose assignment the server loses.
   for (const turns of ACME_CALLS) await h.settle([track(h.call('acme', turns))]);
-  await h.settle([track(h.call('acme', ['anyone?'], { behaviour: { withholdAssignment: true } }))]);
+  await h.settle([track(h.call('acme', ['anyone?'], { withholdAssignment: true }))]);
 
   // globex: the first call holds its one slot; a second one is refused meanwhile.
-  const held = track(h.call('globex', GLOBEX_TURNS, { script: { hangupAfterLastReply: false } }));
+  const held = track(h.call('globex', { turns: GLOBEX_TURNS, turnTimeoutMs: 10_000, hangupAfterLastReply: false }));
   await h.server.waitFor(() => held.transcript.some((t) => t.from === 'agent'), 'globex to answer');
   const refused = track(h.call('globex', ['me too']));
   expect(await refused.availability).toMatchObject({ available: false });
@@ -84,7 +85,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
 });
 
 describe('a worker\'s /metrics after real calls of three tenants', () => {
