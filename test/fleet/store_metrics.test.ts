@@ -154,37 +154,29 @@ describe('a worker that starts while Redis is down', () => {
   it('logs and counts its switch away from Redis, as any later one', { timeout: 30_000 }, async () => {
     const gone = await OwnRedis.start();
     await gone.stop();
-    const starting = await DispatchServer.start({ apiKey: API_KEY, apiSecret: API_SECRET });
-    const lines: Record<string, unknown>[] = [];
-    const closedPool = new AgentPool({ agent: SupportAgent, sessionOptions: OFFLINE_SESSION_OPTIONS, maxSessionsPerTenant: { acme: 8 } });
-    try {
-      // The store waits for a connecting client (5 s), then its start's sweep fails.
-      const w = await closedPool.start({
-        url: starting.url,
-        apiKey: API_KEY,
-        apiSecret: API_SECRET,
+    // The store waits for a connecting client (5 s), then its start's sweep fails.
+    const down = await startWorkerHarness({
+      pool: { maxSessionsPerTenant: { acme: 8 } },
+      run: {
         redis: { url: gone.url, keyPrefix: 'metrics-down:', workerId: 'metrics-down', operationTimeoutMs: OPERATION_TIMEOUT_MS },
-        transport: new SimulatedRoomTransport(),
-        handleSignals: false,
-        telemetry: { host: '127.0.0.1', port: 0, otlpTraces: false },
         inspect: false,
-        logger: { level: 'info', otlp: false, destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } },
-        drainTimeoutMs: 1_000,
-      });
-      const s = await scrape(w.metricsUrl!);
+      },
+      observe: { spans: false, logger: { level: 'info' } },
+    });
+    try {
+      const s = await scrape(down.worker.metricsUrl!);
       expect(valueOf(s, 'openrtc_store_errors_total', { store: 'reservations', operation: 'sweep' })).toBe(1);
       expect(valueOf(s, 'openrtc_store_mode_switches_total', { store: 'reservations', from: 'shared', to: 'refusing' })).toBe(1);
       expect(valueOf(s, 'openrtc_store_mode', { store: 'reservations', mode: 'refusing' })).toBe(1);
-      expect(lines.filter((l) => l.event === 'store_mode_changed')).toMatchObject([
+      expect(down.logs.filter((l) => l.event === 'store_mode_changed')).toMatchObject([
         { level: 40, store: 'reservations', from: 'shared', to: 'refusing', policy: 'fail-closed' },
       ]);
       // fail-closed, the default for reservations: the worker refuses until Redis answers.
-      const c = starting.dispatch({ roomName: 'metrics-down-room', jobMetadata: tenantMetadata('acme'), simulated: { turns: ['hi'] } });
+      const c = down.call('acme', ['hi']);
       expect(await c.availability).toMatchObject({ available: false });
-      expect(closedPool.runtimeSnapshot().rejectionsByReason.store_unavailable).toBe(1);
+      expect(down.snapshot().rejectionsByReason.store_unavailable).toBe(1);
     } finally {
-      await closedPool.drain(1_000);
-      await starting.close();
+      expect(await down.close(1_000)).toBe(0);
     }
   });
 });
