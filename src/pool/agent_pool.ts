@@ -91,6 +91,7 @@ export class AgentPool {
     this.startedAt = clock.now();
     this.runtime = new HostingRuntime({
       resolved, registry: this.registry, events: this.events, live: this.live, admission: this.admission, snapshot: () => this.runtimeSnapshot(),
+      startStores: () => this.stores.start(),
     });
   }
 
@@ -187,8 +188,7 @@ export class AgentPool {
     const worker = new PoolWorker(this.runtime, options);
     this.worker = worker;
     try {
-      // Before the first call: a restarted worker frees the leases its previous life left.
-      await this.stores.start();
+      // The worker starts the stores (`startStores`) once its logs and metrics listen.
       await worker.start();
     } catch (error: unknown) {
       this.worker = undefined;

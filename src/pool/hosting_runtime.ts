@@ -22,6 +22,8 @@ export interface HostingParts {
   live: LiveSessions;
   admission: AdmissionControl;
   snapshot(): RuntimeSnapshot;
+  /** Starts the reservation and breaker stores (for Redis: connect, free a previous life's leases). */
+  startStores(): Promise<void>;
 }
 
 /**
@@ -79,6 +81,10 @@ export class HostingRuntime implements PoolRuntime {
 
   liveTickets(): AdmissionTicket[] {
     return this.parts.live.all();
+  }
+
+  startStores(): Promise<void> {
+    return this.parts.startStores();
   }
 
   /** The session context a ticket's code runs in. */

@@ -11,7 +11,8 @@ import {
   type Step,
 } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, accepted, call, flush } from '../helpers/calls.js';
+import { accepted, call, flush } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 /** Lets other pending admissions run, the way a network round trip to a remote store would. */
 async function roundTrip(): Promise<void> {

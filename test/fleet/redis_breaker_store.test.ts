@@ -5,7 +5,7 @@ import { TenantCircuitBreaker } from '../../src/admission/circuit_breaker.js';
 import { OpenRtcError } from '../../src/errors.js';
 import { RedisBreakerStore, type RedisBreakerStoreOptions } from '../../src/fleet/redis_breaker_store.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { OwnRedis, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
+import { ownRedisPerSuite, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
 
 const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2 };
 
@@ -109,19 +109,7 @@ describe('RedisBreakerStore', () => {
 });
 
 describe('RedisBreakerStore while Redis is unavailable', () => {
-  let redis: OwnRedis;
-
-  beforeAll(async () => {
-    redis = await OwnRedis.start();
-  });
-
-  afterEach(async () => {
-    await redis.resume();
-  });
-
-  afterAll(async () => {
-    await redis.stop();
-  });
+  const redis = ownRedisPerSuite();
 
   it('fail-open confines a failing tenant locally, then follows the fleet state again', async () => {
     const client = await connected(testClient(redis.url));

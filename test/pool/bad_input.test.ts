@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, OpenRtcError } from '../../src/index.js';
 import { POOL_OPTION_NAMES } from '../../src/pool/options.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SalesAgent, SupportAgent, accepted, call, refused } from '../helpers/calls.js';
+import { accepted, call, refused } from '../helpers/calls.js';
+import { SalesAgent, SupportAgent } from '../helpers/test_agent.js';
 
 const RULE = "must be 1-128 characters of letters, digits, '-' or '_'";
 

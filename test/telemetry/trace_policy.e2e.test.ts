@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTR_AGENT_SPANS, ATTR_TENANT, SPAN_ADMISSION, SPAN_SESSION } from '../../src/telemetry/attributes.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { spanOfJob, traceOf } from './span_query.js';
-import { type Harness, startHarness } from './worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 // Whole calls through the pool, the worker and agents-js: the trace policy is decided at
 // admission and holds for everything the call's session does.
@@ -11,7 +11,8 @@ let h: Harness;
 
 beforeAll(async () => {
   const llm = () => new ScriptedLLM({ reply: (t) => `ok: ${t}`, provider: 'openai', model: 'gpt-4o' });
-  h = await startHarness({
+  h = await startWorkerHarness({
+    observe: true,
     pool: {
       tenantConfig: { acme: { llm: llm() }, globex: { llm: llm() }, initech: { llm: llm() } },
       tracing: { agentSpanShare: 0, fullTrace: (call) => call.tenant === 'globex' },
@@ -20,7 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
 });
 
 async function traceOfCall(jobId: string): Promise<{ admission: ReadableSpan; names: Set<string>; spans: ReadableSpan[] }> {

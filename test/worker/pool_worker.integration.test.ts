@@ -1,12 +1,12 @@
 import { initializeLogger } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPoolOptions } from '../../src/pool/options.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { AvailabilityRecord, SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ManualClock } from '../../src/testing/manual_clock.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { eventually } from '../helpers/eventually.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
 
 // The shared-process worker end to end: the stand-in LiveKit server on a real WebSocket,
 // real admission in the pool, a real agents-js AgentSession per call with fake providers.
@@ -37,17 +37,10 @@ const firstReply = (call: DispatchedCall): Promise<unknown> =>
   eventually(() => call.transcript.some((t) => t.from === 'agent'), `the first reply in ${call.roomName}`, 10_000);
 
 describe('PoolWorker against the stand-in server: admission', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('accepts exactly 5 of a 200-call burst for a tenant capped at 5, and holds the global cap across tenants', async () => {
-    harness = await startPoolHarness(threeTenants({ maxConcurrentSessions: 8 }));
-    const h = harness;
+    const h = await startHarness({ pool: threeTenants({ maxConcurrentSessions: 8 }) });
 
     // 200 simultaneous requests; each accepted call runs a session that stays live.
     const burst = Array.from({ length: 200 }, () => h.call('capped', HOLD, { ignoreWorkerStatus: true }));
@@ -110,14 +103,11 @@ describe('PoolWorker against the stand-in server: admission', () => {
 
   it('opens the failing tenant\'s breaker while the others keep completing, and admits a probe after the cooldown', async () => {
     const clock = new ManualClock(Date.now());
-    harness = await startPoolHarness(
-      threeTenants({
+    const h = await startHarness({ pool: threeTenants({
         clock,
         enableTenantCircuitBreaker: true,
         circuitBreaker: { minSamples: 3, failureRatio: 0.5, windowMs: 60_000, cooldownMs: 30_000, halfOpenProbes: 1 },
-      }),
-    );
-    const h = harness;
+      }) });
 
     // Three failing calls alongside healthy and capped ones.
     const failing = Array.from({ length: 3 }, () => h.call('failing', TWO_TURNS));
@@ -174,8 +164,7 @@ describe('PoolWorker against the stand-in server: admission', () => {
   });
 
   it('frees the slot of an accepted call whose assignment never comes, and accepts the tenant again', async () => {
-    harness = await startPoolHarness(threeTenants({ assignmentTimeoutMs: 300 }));
-    const h = harness;
+    const h = await startHarness({ pool: threeTenants({ assignmentTimeoutMs: 300 }) });
     const expired: string[] = [];
     h.pool.on('reservationExpired', (event) => expired.push(event.jobId));
 
