@@ -18,7 +18,7 @@ import { RtcRoomTransport } from '../session/rtc_room_transport.js';
 import { DEFAULT_SESSION_TIMEOUTS, type RunningSession, type SessionTimeouts } from '../session/session_runner.js';
 import type { JobEndStatus, JobHandler } from './job_handler.js';
 import { type InspectOptions, startWorkerInspector } from '../inspect/worker_inspector.js';
-import { LoadMonitor } from './load_monitor.js';
+import { type LoadLimits, LoadMonitor } from './load_monitor.js';
 import { PoolJobHandler } from './pool_job_handler.js';
 import { WorkerConnection } from './worker_connection.js';
 
@@ -71,10 +71,12 @@ export interface RunOptions {
   /**
    * The LiveKit server's `agents.target_load` (default 0.7): it offers calls only to a
    * worker reporting a load below it. The worker scales its load so that it reaches this
-   * exactly when the worker is full (its session cap, or event-loop lag); set it to what
-   * the server is configured with.
+   * exactly when the worker is full (its session cap, or its process busy: see
+   * `loadLimits`); set it to what the server is configured with.
    */
   targetLoad?: number;
+  /** The event-loop utilization, CPU and lag at which the worker counts itself full. */
+  loadLimits?: LoadLimits;
   /** Every availability request is answered within this many ms (below LiveKit's 3 s). Default 2 000. */
   availabilityTimeoutMs?: number;
   /** A server socket silent this long is replaced, in ms; live calls go on. Default 15 000. */
@@ -127,7 +129,7 @@ const DEFAULT_TARGET_LOAD = 0.7;
 export class PoolWorker {
   readonly proc = new JobProcess();
   private readonly executor = new InProcessInferenceExecutor();
-  private readonly loadMonitor = new LoadMonitor();
+  private readonly loadMonitor: LoadMonitor;
   private readonly handler: PoolJobHandler;
   private readonly connection: DispatchConnection;
   private readonly drainTimeoutMs: number;
@@ -159,6 +161,7 @@ export class PoolWorker {
       if (!(key in timeouts)) throw invalidOption(`sessionTimeouts.${key}`, 'is not a session timeout', value);
       timeouts[key as keyof SessionTimeouts] = positiveMillis(`sessionTimeouts.${key}`, value, 0);
     }
+    this.loadMonitor = new LoadMonitor(options.loadLimits);
     this.handler = new PoolJobHandler({
       pool,
       loadMonitor: this.loadMonitor,
