@@ -83,6 +83,7 @@ export class AgentPool {
     this.admission = new AdmissionControl({
       registry: this.registry, router: resolved.router, config: this.config, breaker: this.breaker, store: this.stores.reservations,
       caps: resolved.caps, live: this.live, clock, events: this.events, assignmentTimeoutMs: resolved.assignmentTimeoutMs,
+      tracing: resolved.tracing,
       isDraining: () => this.runtime.isDraining,
       report: (diagnostic) => this.report(diagnostic),
     });
@@ -91,6 +92,7 @@ export class AgentPool {
     this.startedAt = clock.now();
     this.runtime = new HostingRuntime({
       resolved, registry: this.registry, events: this.events, live: this.live, admission: this.admission, snapshot: () => this.runtimeSnapshot(),
+      startStores: () => this.stores.start(),
     });
   }
 
@@ -187,8 +189,7 @@ export class AgentPool {
     const worker = new PoolWorker(this.runtime, options);
     this.worker = worker;
     try {
-      // Before the first call: a restarted worker frees the leases its previous life left.
-      await this.stores.start();
+      // The worker starts the stores (`startStores`) once its logs and metrics listen.
       await worker.start();
     } catch (error: unknown) {
       this.worker = undefined;

@@ -121,6 +121,7 @@ export class PoolWorker {
     // Before connecting: `top` sees the worker from its first call on.
     await this.startInspector();
     try {
+      await this.pool.startStores();
       await this.options.prewarm?.(this.proc);
       await this.connection.start();
     } catch (error: unknown) {

@@ -85,6 +85,8 @@ describe('store metrics of a worker on Redis', () => {
     // Three calls: each reserved and released a slot, and read and updated the breaker.
     expect(v(healthy, count, { store: 'reservations', operation: 'reserve' })).toBe(3);
     expect(v(healthy, count, { store: 'reservations', operation: 'release' })).toBe(3);
+    // The worker starts its stores once its metrics listen: the start's sweep is counted too.
+    expect(v(healthy, count, { store: 'reservations', operation: 'sweep' })).toBe(1);
     expect(v(healthy, count, { store: 'breaker', operation: 'read' })).toBeGreaterThanOrEqual(3);
     expect(v(healthy, count, { store: 'breaker', operation: 'update' })).toBeGreaterThanOrEqual(3);
     for (const sample of healthy.samples.filter((x) => x.name === count)) {
@@ -144,6 +146,37 @@ describe('store metrics of a worker on Redis', () => {
         expect(['reservations', 'breaker']).toContain(sample.labels.store);
         if (sample.labels.operation !== undefined) expect(OPERATIONS.has(sample.labels.operation), sample.labels.operation).toBe(true);
       }
+    }
+  });
+});
+
+describe('a worker that starts while Redis is down', () => {
+  it('logs and counts its switch away from Redis, as any later one', { timeout: 30_000 }, async () => {
+    const gone = await OwnRedis.start();
+    await gone.stop();
+    // The store waits for a connecting client (5 s), then its start's sweep fails.
+    const down = await startWorkerHarness({
+      pool: { maxSessionsPerTenant: { acme: 8 } },
+      run: {
+        redis: { url: gone.url, keyPrefix: 'metrics-down:', workerId: 'metrics-down', operationTimeoutMs: OPERATION_TIMEOUT_MS },
+        inspect: false,
+      },
+      observe: { spans: false, logger: { level: 'info' } },
+    });
+    try {
+      const s = await scrape(down.worker.metricsUrl!);
+      expect(valueOf(s, 'openrtc_store_errors_total', { store: 'reservations', operation: 'sweep' })).toBe(1);
+      expect(valueOf(s, 'openrtc_store_mode_switches_total', { store: 'reservations', from: 'shared', to: 'refusing' })).toBe(1);
+      expect(valueOf(s, 'openrtc_store_mode', { store: 'reservations', mode: 'refusing' })).toBe(1);
+      expect(down.logs.filter((l) => l.event === 'store_mode_changed')).toMatchObject([
+        { level: 40, store: 'reservations', from: 'shared', to: 'refusing', policy: 'fail-closed' },
+      ]);
+      // fail-closed, the default for reservations: the worker refuses until Redis answers.
+      const c = down.call('acme', ['hi']);
+      expect(await c.availability).toMatchObject({ available: false });
+      expect(down.snapshot().rejectionsByReason.store_unavailable).toBe(1);
+    } finally {
+      expect(await down.close(1_000)).toBe(0);
     }
   });
 });

@@ -45,6 +45,8 @@ export interface WorkerHarnessOptions {
 export interface CallOptions extends DispatchBehaviour {
   roomName?: string;
   jobId?: string;
+  /** More job metadata keys beside the tenant. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface WorkerHarness {
@@ -184,12 +186,10 @@ export async function startWorkerHarness(options: WorkerHarnessOptions = {}): Pr
     sessionEnded: (jobId, timeoutMs = 10_000) =>
       eventually(() => sessionsEnded.find((e) => e.jobId === jobId), `the session of job ${jobId} to end`, timeoutMs),
     call(tenant, script, callOptions = {}) {
-      const { roomName = `room-${tenant}-${++roomSeq}`, jobId, ...behaviour } = callOptions;
+      const { roomName = `room-${tenant}-${++roomSeq}`, jobId, metadata, ...behaviour } = callOptions;
       const simulated = Array.isArray(script) ? { turns: script, turnTimeoutMs: 10_000 } : script;
-      return server.dispatch(
-        { roomName, ...(jobId === undefined ? {} : { jobId }), jobMetadata: tenantMetadata(tenant), simulated },
-        behaviour,
-      );
+      const jobMetadata = metadata === undefined ? tenantMetadata(tenant) : JSON.stringify({ tenant, ...metadata });
+      return server.dispatch({ roomName, ...(jobId === undefined ? {} : { jobId }), jobMetadata, simulated }, behaviour);
     },
     async settle(calls) {
       await Promise.all(

@@ -25,6 +25,8 @@ beforeAll(async () => {
     observe: { telemetry: { otlpTraces: { url: `${receiver.url}/v1/traces` } }, logger: { level: 'info', otlp: { url: `${receiver.url}/v1/logs`, protocol: 'http', scheduledDelayMillis: 50 } } },
     pool: {
       tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (t) => `Acme: ${t}`, provider: 'openai', model: 'gpt-4o' }) } },
+      // The default trace policy records agents-js's spans for a tenth of calls; this one call needs them.
+      tracing: { agentSpanShare: 1 },
     },
   });
   const call = h.call('acme', ['hello there']);

@@ -30,6 +30,8 @@ beforeAll(async () => {
       maxSessionsPerTenant: { globex: 1 },
       enableTenantCircuitBreaker: true,
       circuitBreaker: { minSamples: 2, failureRatio: 0.5, windowMs: 60_000, cooldownMs: 60_000 },
+      // Every call records agents-js's spans here; trace_policy.e2e.test.ts covers the share.
+      tracing: { agentSpanShare: 1 },
     },
   });
 });

@@ -35,6 +35,8 @@ beforeAll(async () => {
   h = await startWorkerHarness({
     observe: { logger: { level: 'debug' } },
     pool: {
+      // Every call records agents-js's spans, so every span they make is checked too.
+      tracing: { agentSpanShare: 1 },
       llm: new ScriptedLLM({ apiKey: KEYS.defaultLlm }),
       tenantConfig: (tenant) => Promise.resolve(tenantConfig[tenant] ?? null),
       maxSessionsPerTenant: { globex: 1 },

@@ -80,6 +80,8 @@ beforeAll(async () => {
   h = await startWorkerHarness({
     observe: { logger: { level: 'debug', otlp: { url: `${receiver.url}/v1/logs`, protocol: 'http', scheduledDelayMillis: 50 } }, telemetry: { otlpTraces: { url: `${receiver.url}/v1/traces` } } },
     pool: {
+      // Every call records agents-js's spans, so every span they make is checked too.
+      tracing: { agentSpanShare: 1 },
       tenantConfig: async (tenant) => {
         await Promise.resolve();
         switch (tenant) {

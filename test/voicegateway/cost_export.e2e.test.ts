@@ -67,6 +67,8 @@ beforeAll(async () => {
   h = await startWorkerHarness({
     observe: true,
     pool: {
+      // Every call records agents-js's spans, so every span they make is checked too.
+      tracing: { agentSpanShare: 1 },
       agents: { support: SpeakingSupportAgent },
       tenantConfig: {
         acme: { llm: llms.acme!, tts: acmeTts, voiceGatewayKey: KEYS.acme },
