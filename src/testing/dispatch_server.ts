@@ -1,11 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Job, JobState, JobStatus, JobType, Room, ServerMessage } from '@livekit/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { invalidOption } from '../errors.js';
-import { DISPATCH_DEFAULTS as DEFAULTS, matches, validateOptions } from './dispatch_options.js';
-import { type Clock, systemClock } from '../util/clock.js';
+import { listenHttp, matches, resolveServerSettings, validateOptions } from './dispatch_options.js';
+import type { Clock } from '../util/clock.js';
 import { buildAgentToken } from './assignment_token.js';
 import { DispatchedCall } from './dispatched_call.js';
 import type {
@@ -18,7 +18,6 @@ import type {
 } from './dispatch_types.js';
 import { DispatchApi } from './dispatch_api.js';
 import { JobRequest, type JobRequestSettings } from './job_request.js';
-import { seededRandom } from './seeded_random.js';
 import { ServerAuth, refuseUpgrade } from './server_auth.js';
 import { ServerWorker, type ServerWorkerTimers } from './server_worker.js';
 import { SimulatedCall } from './simulated_call.js';
@@ -72,18 +71,7 @@ export class DispatchServer {
     private readonly host: string,
   ) {
     this.auth = new ServerAuth(options.apiKey, options.apiSecret);
-    this.clock = options.clock ?? systemClock;
-    this.requestSettings = {
-      clock: this.clock,
-      targetLoad: options.targetLoad ?? DEFAULTS.targetLoad,
-      availabilityTimeoutMs: options.availabilityTimeoutMs ?? DEFAULTS.availabilityTimeoutMs,
-      random: seededRandom(options.seed ?? DEFAULTS.seed),
-    };
-    this.workerTimers = {
-      clock: this.clock,
-      pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
-      registerTimeoutMs: options.registerTimeoutMs ?? DEFAULTS.registerTimeoutMs,
-    };
+    ({ clock: this.clock, requestSettings: this.requestSettings, workerTimers: this.workerTimers } = resolveServerSettings(options));
     this.wss.on('connection', (socket: WebSocket) => {
       this.sockets.add(socket);
       socket.on('close', () => {
@@ -102,19 +90,11 @@ export class DispatchServer {
     const host = options.host ?? '127.0.0.1';
     // The API needs the server, and the server needs the listening http server first.
     const routes: { api?: DispatchApi } = {};
-    const http = createServer((request, response) => {
+    const http = await listenHttp(host, port, (request, response) => {
       if (routes.api?.handle(request, response)) return;
       response.statusCode = 404;
       response.end();
     });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(port, host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    http.unref();
     const server = new DispatchServer(options, http, (http.address() as AddressInfo).port, host);
     routes.api = new DispatchApi(new ServerAuth(options.apiKey, options.apiSecret), (request) => server.dispatch(request), options.apiCaller);
     return server;
