@@ -6,6 +6,7 @@ import type { TimerHandle } from '../util/clock.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { Backoff } from '../util/backoff.js';
 import { answerWithin } from './answer_deadline.js';
+import { sendBatched } from './tick_writes.js';
 import { type ConnectionEvent, type ConnectionState, type ConnectionStateName, socketOf, transition } from './connection_state.js';
 import type { JobEndStatus, ReleaseReason } from './job_handler.js';
 import { toJobRequest } from './protocol_codec.js';
@@ -332,7 +333,7 @@ export class WorkerConnection {
 
   private sendOn(socket: WebSocket, message: WorkerMessage): boolean {
     if (socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(message.toBinary(), (error) => {
+    sendBatched(socket, message.toBinary(), (error) => {
       if (error) this.diagnose('send_failed', `could not send ${message.message.case ?? 'a message'}`, error);
     });
     return true;
