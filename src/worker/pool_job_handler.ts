@@ -95,7 +95,7 @@ export class PoolJobHandler implements JobHandler {
     const { pool, maxSessions, loadMonitor, targetLoad } = this.options;
     const held = pool.liveTickets().length;
     const sessionShare = maxSessions ? held / maxSessions : 0;
-    const { load, full } = reportedLoad(Math.max(sessionShare, loadMonitor.lagShare()), targetLoad);
+    const { load, full } = reportedLoad(Math.max(sessionShare, loadMonitor.busyShare()), targetLoad);
     this.reportedLoad = load;
     return { load, jobCount: this.sessions.size, full: full || pool.isDraining };
   }

@@ -34,7 +34,7 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 1_800_000;
 export class PoolWorker {
   readonly proc = new JobProcess();
   private readonly executor = new InProcessInferenceExecutor();
-  private readonly loadMonitor = new LoadMonitor();
+  private readonly loadMonitor: LoadMonitor;
   private readonly handler: PoolJobHandler;
   private readonly connection: DispatchConnection;
   private readonly drainTimeoutMs: number;
@@ -66,6 +66,7 @@ export class PoolWorker {
       if (!(key in timeouts)) throw invalidOption(`sessionTimeouts.${key}`, 'is not a session timeout', value);
       timeouts[key as keyof SessionTimeouts] = positiveMillis(`sessionTimeouts.${key}`, value, 0);
     }
+    this.loadMonitor = new LoadMonitor(options.loadLimits);
     this.handler = new PoolJobHandler({
       pool,
       loadMonitor: this.loadMonitor,

@@ -12,6 +12,7 @@ import type { OpenRtcTelemetry, TelemetryOptions } from '../telemetry/setup.js';
 import type { Diagnostic } from '../util/diagnostic.js';
 import { secretScrubber } from '../util/secret_scrubber.js';
 import type { JobEndStatus, JobHandler } from './job_handler.js';
+import type { LoadLimits } from './load_monitor.js';
 
 /** What the worker needs from its connection to the LiveKit server. */
 export interface DispatchConnection {
@@ -63,10 +64,12 @@ export interface RunOptions {
   /**
    * The LiveKit server's `agents.target_load` (default 0.7): it offers calls only to a
    * worker reporting a load below it. The worker scales its load so that it reaches this
-   * exactly when the worker is full (its session cap, or event-loop lag); set it to what
-   * the server is configured with.
+   * exactly when the worker is full (its session cap, or its process busy: see
+   * `loadLimits`); set it to what the server is configured with.
    */
   targetLoad?: number;
+  /** The event-loop utilization, CPU and lag at which the worker counts itself full. */
+  loadLimits?: LoadLimits;
   /** Every availability request is answered within this many ms (below LiveKit's 3 s). Default 2 000. */
   availabilityTimeoutMs?: number;
   /** A server socket silent this long is replaced, in ms; live calls go on. Default 15 000. */
