@@ -1,12 +1,12 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Job, JobState, JobStatus, JobType, Room, ServerMessage } from '@livekit/protocol';
+import { ServerMessage } from '@livekit/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { invalidOption } from '../errors.js';
 import { listenHttp, matches, resolveServerSettings, validateOptions } from './dispatch_options.js';
 import type { Clock } from '../util/clock.js';
-import { buildAgentToken } from './assignment_token.js';
+import { assignmentMessage, pendingJob } from './dispatch_job.js';
 import { DispatchedCall } from './dispatched_call.js';
 import type {
   AvailabilityRecord,
@@ -23,9 +23,6 @@ import { ServerWorker, type ServerWorkerTimers } from './server_worker.js';
 import { SimulatedCall } from './simulated_call.js';
 import { SIM_ROOM_PATH } from './sim_room_protocol.js';
 import { Waiters } from './waiters.js';
-
-let jobSeq = 0;
-const newId = (prefix: string): string => `${prefix}_${(++jobSeq).toString(36)}${Math.random().toString(36).slice(2, 10)}`;
 
 interface CallEntry {
   call: DispatchedCall;
@@ -148,18 +145,7 @@ export class DispatchServer {
   dispatch(request: DispatchRequest & DispatchBehaviour, behaviour: DispatchBehaviour = {}): DispatchedCall {
     if (typeof request?.roomName !== 'string' || request.roomName === '') throw invalidOption('roomName', 'must be a non-empty string', request?.roomName);
     const options = { ...request, ...behaviour };
-    const job = new Job({
-      id: options.jobId ?? newId('AJ'),
-      dispatchId: newId('AD'),
-      type: JobType.JT_ROOM,
-      room: new Room({ name: options.roomName, sid: newId('RM'), metadata: options.roomMetadata ?? '' }),
-      namespace: '',
-      metadata: options.jobMetadata ?? '',
-      agentName: options.agentName ?? '',
-      deployment: options.deployment ?? '',
-      state: new JobState({ status: JobStatus.JS_PENDING, updatedAt: BigInt(Date.now()) }),
-      attributes: { ...options.attributes },
-    });
+    const job = pendingJob(options);
     if (this.calls.has(job.id)) throw invalidOption('jobId', 'must be unique on this server', job.id);
     const simulation = options.simulated ? new SimulatedCall(options.roomName, options.simulated, this.clock) : undefined;
     const call = new DispatchedCall(job, (c) => this.terminateJob(c, 'requested'), simulation);
@@ -245,20 +231,7 @@ export class DispatchServer {
 
   private async sendAssignment(entry: CallEntry, worker: ServerWorker, record: AvailabilityRecord): Promise<void> {
     const { call } = entry;
-    const token = await buildAgentToken({
-      apiKey: this.options.apiKey,
-      apiSecret: this.options.apiSecret,
-      roomName: call.roomName,
-      jobId: call.jobId,
-      agentName: worker.record?.agentName ?? '',
-      answer: record,
-      permissions: worker.permissions,
-    });
-    const job = call.job.clone();
-    const now = BigInt(Date.now()) * 1_000_000n;
-    job.state = new JobState({ status: JobStatus.JS_RUNNING, participantIdentity: record.participantIdentity, workerId: worker.workerId, startedAt: now, updatedAt: now });
-    const url = this.options.assignmentUrl ?? '';
-    if (!worker.send(new ServerMessage({ message: { case: 'assignment', value: { job, url, token } } }))) {
+    if (!worker.send(await assignmentMessage(this.options, call, worker, record))) {
       throw new Error(`job ${call.jobId} was not assigned: worker ${worker.workerId} closed before its assignment`);
     }
     entry.owner = worker;

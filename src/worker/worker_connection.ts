@@ -1,4 +1,4 @@
-import { type AvailabilityRequest, type ServerInfo, type ServerMessage, WorkerMessage, type WorkerStatus } from '@livekit/protocol';
+import { type AvailabilityRequest, type ServerMessage, WorkerMessage, type WorkerStatus } from '@livekit/protocol';
 import { AccessToken } from 'livekit-server-sdk';
 import { WebSocket } from 'ws';
 import { OpenRtcError, errorMessage } from '../errors.js';
@@ -15,16 +15,11 @@ import { awaitRegistration } from './registration.js';
 import { availabilityMessage, jobUpdateMessage, registerMessage, workerStatus } from './worker_messages.js';
 import {
   type ResolvedWorkerConnectionOptions,
+  type WorkerConnectionEvents,
   type WorkerConnectionOptions,
   type WorkerDiagnostic,
   resolveWorkerConnectionOptions,
 } from './worker_connection_options.js';
-
-export interface WorkerConnectionEvents {
-  registered: { workerId: string; serverInfo: ServerInfo | undefined; reconnected: boolean };
-  disconnected: { code: number; reason: string };
-  reconnecting: { attempt: number; delayMs: number };
-}
 
 /** How long `close()` waits for the server's close frame before cutting the socket. */
 const CLOSE_GRACE_MS = 2000;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MAX_FUNCTION_LINES, REASON_MARKER, longFunctions, longFunctionsIn } from './function_lengths.js';
+import { MAX_FILE_LINES, MAX_FUNCTION_LINES, REASON_MARKER, longFiles, longFunctions, longFunctionsIn } from './function_lengths.js';
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 
@@ -12,6 +12,11 @@ describe('function length in src/', () => {
   it(`has no function over ${MAX_FUNCTION_LINES} lines without a "${REASON_MARKER}" comment just above it`, () => {
     const unexplained = longFunctions(SRC).filter((f) => f.reason === undefined || f.reason === '');
     expect(unexplained.map((f) => `src/${f.file}:${f.line} ${f.name} (${f.lines} lines)`)).toEqual([]);
+  });
+
+  it(`has no file over ${MAX_FILE_LINES} lines without a "${REASON_MARKER}" line among its first ten`, () => {
+    const unexplained = longFiles(SRC).filter((f) => f.reason === undefined || f.reason === '');
+    expect(unexplained.map((f) => `src/${f.file} (${f.lines} lines)`)).toEqual([]);
   });
 
   it('finds a long function in every form it can be written in, and takes a reason from the line above it', () => {

@@ -74,6 +74,26 @@ export function longFunctionsIn(file: string, code: string, maxLines = MAX_FUNCT
   return found;
 }
 
+/** Files longer than this many lines need a reason in their first comment. */
+export const MAX_FILE_LINES = 350;
+
+export interface LongFile {
+  file: string;
+  lines: number;
+  reason: string | undefined;
+}
+
+/** Every file in src/ over `maxLines`, with the reason its opening comment gives, if any. */
+export function longFiles(srcDir: string, maxLines = MAX_FILE_LINES): LongFile[] {
+  return sourceFiles(srcDir).flatMap((file) => {
+    const code = readFileSync(join(srcDir, file), 'utf8');
+    const lines = code.split('\n').length - (code.endsWith('\n') ? 1 : 0);
+    if (lines <= maxLines) return [];
+    const marker = code.split('\n').slice(0, 10).find((line) => line.startsWith(REASON_MARKER));
+    return [{ file, lines, reason: marker?.slice(REASON_MARKER.length).trim() }];
+  });
+}
+
 /** Every long function in src/, longest first. */
 export function longFunctions(srcDir: string, maxLines = MAX_FUNCTION_LINES): LongFunction[] {
   return sourceFiles(srcDir)
