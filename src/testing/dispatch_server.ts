@@ -29,6 +29,8 @@ interface CallEntry {
   /** The worker connection the job runs on, once assigned. */
   owner: ServerWorker | undefined;
   request: JobRequest | undefined;
+  /** An accepted job whose assignment the test withheld, until `sendWithheldAssignment`. */
+  withheld?: { worker: ServerWorker; record: AvailabilityRecord };
 }
 
 /**
@@ -165,6 +167,18 @@ export class DispatchServer {
     return call;
   }
 
+  /**
+   * Sends the assignment of a job dispatched with `withholdAssignment` now, as a server
+   * that is slow to assign would: the worker may have given the slot up by then.
+   */
+  async sendWithheldAssignment(jobId: string): Promise<void> {
+    const entry = this.calls.get(jobId);
+    if (!entry?.withheld) throw new Error(`sendWithheldAssignment: job ${jobId} has no withheld assignment`);
+    const { worker, record } = entry.withheld;
+    entry.withheld = undefined;
+    await this.sendAssignment(entry, worker, record).catch((error: unknown) => entry.call.assignedDeferred.reject(error));
+  }
+
   /** Cuts a worker's socket without a close frame (the latest connected one by default). */
   dropWorker(workerId?: string): string {
     const worker = this.connectedWorker('dropWorker', workerId);
@@ -223,7 +237,9 @@ export class DispatchServer {
       // The worker answered that the job is already done (`AvailabilityResponse.terminate`).
       call.state = { status: 'success', error: '', workerId: undefined };
       call.assignedDeferred.reject(new Error(`job ${call.jobId} was ended by worker ${record.workerId ?? ''} at availability`));
-    } else if (!withhold) {
+    } else if (withhold) {
+      entry.withheld = { worker, record };
+    } else {
       await this.sendAssignment(entry, worker, record).catch((error: unknown) => call.assignedDeferred.reject(error));
     }
     this.waiters.check();
