@@ -62,8 +62,7 @@ export type { SessionContext } from './telemetry/session_context.js';
 export type { BuiltSession } from './session/session_builder.js';
 
 export { WorkerConnection } from './worker/worker_connection.js';
-export type { WorkerConnectionEvents } from './worker/worker_connection.js';
-export type { WorkerConnectionOptions, WorkerDiagnostic } from './worker/worker_connection_options.js';
+export type { WorkerConnectionEvents, WorkerConnectionOptions, WorkerDiagnostic } from './worker/worker_connection_options.js';
 export type { BackoffOptions } from './util/backoff.js';
 export type { AvailabilityAnswer, JobEndStatus, JobHandler, WorkerLoad } from './worker/job_handler.js';
 export type { JobAssignment, JobRequest } from './session/job_assignment.js';

@@ -188,4 +188,22 @@ describe('PoolWorker against the stand-in server: admission', () => {
     expect(snap.tenants.capped).toMatchObject({ started: 1, succeeded: 1, failed: 0 });
     expect(snap.totals).toMatchObject({ admitted: 6, expired: 5, succeeded: 1 });
   });
+
+  it('ends a job whose assignment comes after its slot was released: failed at the server, never hosted', async () => {
+    const h = await startHarness({ pool: threeTenants({ assignmentTimeoutMs: 300 }) });
+    const expired: string[] = [];
+    h.pool.on('reservationExpired', (event) => expired.push(event.jobId));
+
+    const late = h.call('capped', TWO_TURNS, { withholdAssignment: true });
+    await expect(late.availability).resolves.toMatchObject({ available: true });
+    await eventually(() => expired.length === 1, 'the reservation to expire', 5_000);
+    await h.server.sendWithheldAssignment(late.jobId);
+
+    // Without the failed status the server would keep the job running with no agent.
+    await eventually(() => late.jobState?.status === 'failed', 'the server to see the late job end', 5_000);
+    expect(late.jobState?.error).toBe('assignment arrived after its reserved slot was released');
+    const snap = h.snapshot();
+    expect(snap.tenants.capped).toMatchObject({ active: 0, reserved: 0, started: 0 });
+    expect(snap.totals).toMatchObject({ admitted: 1, expired: 1, started: 0 });
+  });
 });
