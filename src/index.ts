@@ -26,7 +26,8 @@ export { AdmissionTicket } from './admission/admission_ticket.js';
 export type { SessionOutcome, TicketEnd, TicketState } from './admission/admission_ticket.js';
 export { DEFAULT_BREAKER_POLICY } from './admission/breaker_policy.js';
 export type { BreakerPolicy } from './admission/breaker_policy.js';
-export type { BreakerState, BreakerStateName, OutcomeSample, Step, Transition, TransitionReason } from './admission/breaker_state.js';
+export type { BreakerState, BreakerStateName, Step, Transition, TransitionReason } from './admission/breaker_state.js';
+export type { OutcomeBucket } from './admission/outcome_window.js';
 export { InMemoryBreakerStore } from './admission/breaker_store.js';
 export type { BreakerStore } from './admission/breaker_store.js';
 export type { BreakerStatus, BreakerTransitionEvent } from './admission/circuit_breaker.js';
@@ -61,8 +62,7 @@ export type { SessionContext } from './telemetry/session_context.js';
 export type { BuiltSession } from './session/session_builder.js';
 
 export { WorkerConnection } from './worker/worker_connection.js';
-export type { WorkerConnectionEvents } from './worker/worker_connection.js';
-export type { WorkerConnectionOptions, WorkerDiagnostic } from './worker/worker_connection_options.js';
+export type { WorkerConnectionEvents, WorkerConnectionOptions, WorkerDiagnostic } from './worker/worker_connection_options.js';
 export type { BackoffOptions } from './util/backoff.js';
 export type { AvailabilityAnswer, JobEndStatus, JobHandler, WorkerLoad } from './worker/job_handler.js';
 export type { JobAssignment, JobRequest } from './session/job_assignment.js';
@@ -83,8 +83,10 @@ export { bindAgentsLogger } from './telemetry/agents_logger.js';
 export type { BindAgentsLoggerOptions } from './telemetry/agents_logger.js';
 export { attachPoolLogging } from './telemetry/pool_logging.js';
 export type { PoolLogSink } from './telemetry/pool_logging.js';
+export type { TracePolicy, TracedCall } from './telemetry/trace_policy.js';
 export {
   ATTR_AGENT,
+  ATTR_AGENT_SPANS,
   ATTR_BREAKER_FROM,
   ATTR_BREAKER_REASON,
   ATTR_BREAKER_TO,

@@ -6,6 +6,7 @@ describe('public surface', () => {
   it('pins the runtime exports of openrtc', async () => {
     expect(Object.keys(await import('../src/index.js')).sort()).toEqual([
       'ATTR_AGENT',
+      'ATTR_AGENT_SPANS',
       'ATTR_BREAKER_FROM',
       'ATTR_BREAKER_REASON',
       'ATTR_BREAKER_TO',

@@ -3,10 +3,13 @@
  *   npm run bench:redis [-- --calls 5000 --concurrency 32]   (OPENRTC_REDIS_URL, default redis://127.0.0.1:6379)
  * Each call goes through `pool.admit()` (tenant, routing, breaker, both caps, reservation)
  * and its ticket is finished at once, so the store also releases every slot it gave.
- * Latency is per decision (admit resolved), p50 and p99; throughput is decisions per second
- * with `concurrency` calls in flight.
+ * Latency is per decision (admit resolved), p50 and p99, first one call at a time (what one
+ * decision costs), then with `concurrency` calls in flight (what a burst waits, queueing in
+ * the event loop and on the connection included); throughput is decisions per second with
+ * `concurrency` calls in flight. The machine's load average is printed with the figures.
  */
 import { performance } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { voice } from '@livekit/agents';
 import { Redis } from 'ioredis';
@@ -25,7 +28,14 @@ const calls = Number(values.calls);
 const concurrency = Number(values.concurrency);
 const url = process.env.OPENRTC_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-interface Result { store: string; p50Ms: number; p99Ms: number; decisionsPerSecond: number }
+interface Result {
+  store: string;
+  p50Ms: number;
+  p99Ms: number;
+  inFlightP50Ms: number;
+  inFlightP99Ms: number;
+  decisionsPerSecond: number;
+}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -50,13 +60,22 @@ async function measure(store: string, options: AgentPoolOptions): Promise<Result
   const sequential: number[] = [];
   for (let i = 0; i < calls; i++) await one(sequential);
   sequential.sort((a, b) => a - b);
+  const inFlight: number[] = [];
   const started = performance.now();
   let done = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (done < calls) { done++; await one(undefined); }
+    while (done < calls) { done++; await one(inFlight); }
   }));
   const seconds = (performance.now() - started) / 1000;
-  return { store, p50Ms: quantile(sequential, 0.5), p99Ms: quantile(sequential, 0.99), decisionsPerSecond: calls / seconds };
+  inFlight.sort((a, b) => a - b);
+  return {
+    store,
+    p50Ms: quantile(sequential, 0.5),
+    p99Ms: quantile(sequential, 0.99),
+    inFlightP50Ms: quantile(inFlight, 0.5),
+    inFlightP99Ms: quantile(inFlight, 0.99),
+    decisionsPerSecond: calls / seconds,
+  };
 }
 
 const results: Result[] = [await measure('memory', {})];
@@ -74,9 +93,13 @@ try {
   await client.quit();
 }
 
-console.log(`admission, ${calls} sequential decisions for latency, ${calls} with ${concurrency} in flight for throughput`);
-console.log('store    p50 ms   p99 ms   decisions/s');
+const load = loadavg().map((l) => Number(l.toFixed(2)));
+const ms = (n: number): string => n.toFixed(3).padStart(7);
+console.log(`admission, ${calls} decisions one at a time, then ${calls} with ${concurrency} in flight; load average ${load.join(' ')}`);
+console.log(`         one at a time       ${String(concurrency).padStart(3)} in flight`);
+console.log('store     p50 ms  p99 ms    p50 ms  p99 ms   decisions/s');
 for (const r of results) {
-  console.log(`${r.store.padEnd(8)} ${r.p50Ms.toFixed(3).padStart(6)}   ${r.p99Ms.toFixed(3).padStart(6)}   ${Math.round(r.decisionsPerSecond).toString().padStart(11)}`);
+  const row = [r.store.padEnd(8), ms(r.p50Ms), ms(r.p99Ms), ' ', ms(r.inFlightP50Ms), ms(r.inFlightP99Ms), Math.round(r.decisionsPerSecond).toString().padStart(13)];
+  console.log(row.join(' '));
 }
-console.log(JSON.stringify({ calls, concurrency, results }));
+console.log(JSON.stringify({ calls, concurrency, loadAverage: load, results }));

@@ -1,7 +1,11 @@
 // Messages between the benchmark driver (which hosts the stand-in LiveKit server and the
 // callers) and the worker process it measures.
 
-export type Variant = 'on' | 'off';
+/**
+ * `on`: telemetry as shipped. `off`: no telemetry. `control`: configured exactly as `off`,
+ * in its own process: the A/A control, whose difference from `off` is the noise floor.
+ */
+export type Variant = 'off' | 'on' | 'control';
 
 /** Driver -> worker: count the next `sessions` session ends as one phase. */
 export interface ArmMessage {
@@ -10,14 +14,23 @@ export interface ArmMessage {
   sessions: number;
 }
 
+/** Driver -> worker: the scrape asked for by `flushed` is done (or there was none); report the phase. */
+export interface ScrapedMessage {
+  type: 'scraped';
+}
+
 /** Driver -> worker: drain and exit. */
 export interface StopMessage {
   type: 'stop';
 }
 
+export type DriverMessage = ArmMessage | ScrapedMessage | StopMessage;
+
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'armed'; phase: ArmMessage['phase'] }
+  /** Every session of the phase ended and spans are flushed; `metricsUrl` is scraped by the driver if set. */
+  | { type: 'flushed'; metricsUrl: string | undefined }
   | { type: 'phase'; result: PhaseResult }
   | { type: 'error'; message: string };
 
@@ -31,4 +44,10 @@ export interface PhaseResult {
   wallMs: number;
   /** Event loop delay p99 during the phase (monitorEventLoopDelay), in ms. */
   loopP99Ms: number;
+  /**
+   * Node built-in modules first loaded during the phase (`process.moduleLoadList`). Both
+   * variants load everything before measuring, so this should be empty: a module that
+   * only one side loads mid-phase is harness cost, not telemetry cost.
+   */
+  builtinsLoaded: string[];
 }

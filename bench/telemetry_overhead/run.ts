@@ -1,65 +1,60 @@
 // `npm run bench:telemetry`: what openrtc's telemetry costs a worker. The same simulated
-// sessions run in fresh worker processes with telemetry on and off, alternating, and the
-// driver (this process, which also hosts the stand-in LiveKit server and the callers)
-// prints CPU, wall time and event-loop p99 per variant.
+// sessions run in fresh worker processes with telemetry off, on, and off again (the A/A
+// control), in paired rounds, and the driver (this process, which also hosts the stand-in
+// LiveKit server and the callers, and scrapes `/metrics` as Prometheus would) prints CPU,
+// wall time and event-loop p99 per variant and the paired ratios with their spread.
 import { type ChildProcess, fork } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
-import type { ArmMessage, PhaseResult, StopMessage, Variant, WorkerMessage } from './protocol.js';
+import type { ArmMessage, DriverMessage, PhaseResult, Variant, WorkerMessage } from './protocol.js';
+import { type BenchReport, type ReportOptions, formatReport, pairedRatio, summarize } from './report.js';
+
+export { formatReport };
+export type { BenchReport, VariantSummary } from './report.js';
 
 export interface BenchOptions {
   /** Concurrent sessions per measured run. Default 50. */
   sessions?: number;
   /** User turns per session. Default 4. */
   turns?: number;
-  /** A/B rounds; each runs both variants once, the order alternating. Default 3. */
+  /** Paired rounds; each runs off, on and control once, the order rotating. Default 3. */
   rounds?: number;
-  /** Sessions each worker hosts before measuring, so both variants start warm. Default 10. */
+  /** Sessions each worker hosts before measuring, so every variant starts warm. Default 10. */
   warmupSessions?: number;
+  /** Trace policy share for the `on` worker. Default: the pool's default. */
+  agentSpanShare?: number;
   /** Progress lines. Default: none. */
   log?: (line: string) => void;
-}
-
-export interface VariantSummary {
-  variant: Variant;
-  runs: PhaseResult[];
-  medianCpuMs: number;
-  medianWallMs: number;
-  medianLoopP99Ms: number;
-}
-
-export interface BenchReport {
-  options: Required<Omit<BenchOptions, 'log'>>;
-  on: VariantSummary;
-  off: VariantSummary;
-  /** (median CPU on / median CPU off) - 1. */
-  cpuOverhead: number;
 }
 
 const API_KEY = 'bench-key';
 const API_SECRET = 'bench-secret-bench-secret-bench-secret';
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker_process.ts');
+const VARIANTS: Variant[] = ['off', 'on', 'control'];
 
 export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}): Promise<BenchReport> {
-  const resolved = {
+  const resolved: ReportOptions = {
     sessions: options.sessions ?? 50,
     turns: options.turns ?? 4,
     rounds: options.rounds ?? 3,
     warmupSessions: options.warmupSessions ?? 10,
+    agentSpanShare: options.agentSpanShare,
   };
   const log = options.log ?? (() => undefined);
   const runs: PhaseResult[] = [];
   for (let round = 0; round < resolved.rounds; round++) {
-    const order: Variant[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-    // Both workers of a round start together and wait idle, so process start-up (seconds
+    // Rotate the order so no variant is always first (or last) in a round.
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+    // The workers of a round start together and wait idle, so process start-up (seconds
     // of module loading) is paid once per round and never inside a measurement.
-    const workers = await Promise.all(order.map((variant) => startWorker(variant)));
+    const workers = await Promise.all(order.map((variant) => startWorker(variant, resolved.agentSpanShare)));
     try {
       for (const worker of workers) {
         const result = await worker.measure(resolved);
-        log(`round ${round + 1}/${resolved.rounds} telemetry ${worker.variant.padEnd(3)}: cpu ${result.cpuMs.toFixed(0)} ms, ` +
+        log(`round ${round + 1}/${resolved.rounds} ${worker.variant.padEnd(7)}: cpu ${result.cpuMs.toFixed(0)} ms, ` +
           `wall ${result.wallMs.toFixed(0)} ms, loop p99 ${result.loopP99Ms.toFixed(1)} ms, ${result.succeeded}/${result.sessions} ok`);
         runs.push(result);
       }
@@ -67,31 +62,34 @@ export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}):
       await Promise.all(workers.map((worker) => worker.stop()));
     }
   }
-  const summarize = (variant: Variant): VariantSummary => {
-    const mine = runs.filter((r) => r.variant === variant);
-    return {
-      variant,
-      runs: mine,
-      medianCpuMs: median(mine.map((r) => r.cpuMs)),
-      medianWallMs: median(mine.map((r) => r.wallMs)),
-      medianLoopP99Ms: median(mine.map((r) => r.loopP99Ms)),
-    };
+  const paired = { on: pairedRatio(runs, 'on'), control: pairedRatio(runs, 'control') };
+  return {
+    options: resolved,
+    off: summarize(runs, 'off'),
+    on: summarize(runs, 'on'),
+    control: summarize(runs, 'control'),
+    cpuOverhead: paired.on.median,
+    paired,
+    builtinsLoaded: {
+      off: builtinsOf(runs, 'off'), on: builtinsOf(runs, 'on'), control: builtinsOf(runs, 'control'),
+    },
+    loadAverage: os.loadavg(),
   };
-  const on = summarize('on');
-  const off = summarize('off');
-  return { options: resolved, on, off, cpuOverhead: on.medianCpuMs / off.medianCpuMs - 1 };
 }
+
+const builtinsOf = (runs: PhaseResult[], variant: Variant) =>
+  [...new Set(runs.filter((r) => r.variant === variant).flatMap((r) => r.builtinsLoaded))].sort();
 
 interface BenchWorker {
   variant: Variant;
   /** Warms the worker up, then hosts `sessions` concurrent calls and returns the measurement. */
-  measure(options: Required<Omit<BenchOptions, 'log'>>): Promise<PhaseResult>;
+  measure(options: ReportOptions): Promise<PhaseResult>;
   /** Drains the worker, waits for its process to exit and closes its server. */
   stop(): Promise<void>;
 }
 
 /** A worker process of one variant, registered with its own stand-in server and idle. */
-async function startWorker(variant: Variant): Promise<BenchWorker> {
+async function startWorker(variant: Variant, agentSpanShare: number | undefined): Promise<BenchWorker> {
   const server = await DispatchServer.start({ apiKey: API_KEY, apiSecret: API_SECRET });
   const child = fork(WORKER, [], {
     execArgv: ['--import', 'tsx'],
@@ -102,12 +100,14 @@ async function startWorker(variant: Variant): Promise<BenchWorker> {
       BENCH_API_KEY: API_KEY,
       BENCH_API_SECRET: API_SECRET,
       OPENRTC_METRICS_PORT: '0',
+      ...(agentSpanShare === undefined ? {} : { BENCH_AGENT_SPAN_SHARE: String(agentSpanShare) }),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const tell = (message: DriverMessage) => child.send(message);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode === null && child.connected) child.send({ type: 'stop' } satisfies StopMessage);
+    if (child.exitCode === null && child.connected) tell({ type: 'stop' });
     const timer = setTimeout(() => child.kill(), 15_000);
     await exited;
     clearTimeout(timer);
@@ -123,7 +123,7 @@ async function startWorker(variant: Variant): Promise<BenchWorker> {
   }
   let callSeq = 0;
   const phase = async (name: ArmMessage['phase'], sessions: number, turns: number): Promise<PhaseResult> => {
-    child.send({ type: 'arm', phase: name, sessions } satisfies ArmMessage);
+    tell({ type: 'arm', phase: name, sessions });
     await messages.next('armed');
     for (let i = 0; i < sessions; i++) {
       callSeq += 1;
@@ -136,6 +136,10 @@ async function startWorker(variant: Variant): Promise<BenchWorker> {
         },
       });
     }
+    const flushed = await messages.next('flushed');
+    if (flushed.type !== 'flushed') throw new Error('unreachable');
+    if (flushed.metricsUrl !== undefined) await (await fetch(flushed.metricsUrl)).text();
+    tell({ type: 'scraped' });
     const message = await messages.next('phase');
     if (message.type !== 'phase') throw new Error('unreachable');
     return message.result;
@@ -178,35 +182,6 @@ function messageQueue(child: ChildProcess) {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-export function formatReport(report: BenchReport): string {
-  const { sessions, turns, rounds, warmupSessions } = report.options;
-  const header = ['telemetry', 'runs', 'CPU ms (median)', 'CPU ms (each run)', 'wall ms (median)', 'loop p99 ms (median)'];
-  const row = (s: VariantSummary) => [
-    s.variant,
-    String(s.runs.length),
-    s.medianCpuMs.toFixed(0),
-    s.runs.map((r) => r.cpuMs.toFixed(0)).join(' '),
-    s.medianWallMs.toFixed(0),
-    s.medianLoopP99Ms.toFixed(1),
-  ];
-  const rows = [header, row(report.off), row(report.on)];
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
-  lines.splice(1, 0, `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
-  const pct = (report.cpuOverhead * 100).toFixed(1);
-  return [
-    `${sessions} concurrent sessions x ${turns} text turns, ${warmupSessions} warm-up sessions per worker, ${rounds} A/B rounds`,
-    ...lines,
-    `CPU overhead of telemetry (median on / median off - 1): ${pct}% (goal: under 5%)`,
-  ].join('\n');
-}
-
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const number = (name: string) => {
@@ -218,6 +193,7 @@ if (invokedDirectly) {
     turns: number('turns'),
     rounds: number('rounds'),
     warmupSessions: number('warmup'),
+    agentSpanShare: number('agent-span-share'),
     log: (line) => console.log(line),
   });
   console.log(`\n${formatReport(report)}`);

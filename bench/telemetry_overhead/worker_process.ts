@@ -17,7 +17,7 @@ import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup
 import { FakeTTS } from '../../src/testing/fake_tts.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { SimulatedRoomTransport } from '../../src/testing/simulated_room.js';
-import type { ArmMessage, PhaseResult, StopMessage, Variant, WorkerMessage } from './protocol.js';
+import type { ArmMessage, DriverMessage, PhaseResult, Variant, WorkerMessage } from './protocol.js';
 
 /** Accepts spans and drops them: the cost measured is producing and batching, not a network. */
 class DiscardingExporter implements SpanExporter {
@@ -39,13 +39,16 @@ class BenchAgent extends voice.Agent {
 
 const send = (message: WorkerMessage) => process.send?.(message);
 
+/** Node's list of the built-in modules and bindings loaded so far, in load order (not in @types/node). */
+const builtinModules = (): string[] => (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+
 async function main(): Promise<void> {
   const variant = process.env.BENCH_VARIANT as Variant;
   const url = process.env.BENCH_URL;
   const apiKey = process.env.BENCH_API_KEY;
   const apiSecret = process.env.BENCH_API_SECRET;
-  if ((variant !== 'on' && variant !== 'off') || !url || !apiKey || !apiSecret) {
-    throw new Error('BENCH_VARIANT (on|off), BENCH_URL, BENCH_API_KEY and BENCH_API_SECRET must be set');
+  if ((variant !== 'on' && variant !== 'off' && variant !== 'control') || !url || !apiKey || !apiSecret) {
+    throw new Error('BENCH_VARIANT (on|off|control), BENCH_URL, BENCH_API_KEY and BENCH_API_SECRET must be set');
   }
   const on = variant === 'on';
 
@@ -88,6 +91,9 @@ async function main(): Promise<void> {
     }])),
     enableTenantCircuitBreaker: true,
     sessionOptions: { turnHandling: { turnDetection: 'manual' } },
+    // BENCH_AGENT_SPAN_SHARE measures another trace policy than the default; it changes
+    // nothing where telemetry is off (no tracer provider is installed there).
+    ...(process.env.BENCH_AGENT_SPAN_SHARE ? { tracing: { agentSpanShare: Number(process.env.BENCH_AGENT_SPAN_SHARE) } } : {}),
   });
   await pool.start({
     url, apiKey, apiSecret,
@@ -98,7 +104,10 @@ async function main(): Promise<void> {
     drainTimeoutMs: 10_000,
   });
 
-  let phase: { arm: ArmMessage; ended: number; succeeded: number; cpu: NodeJS.CpuUsage; startedAt: number } | undefined;
+  let phase: {
+    arm: ArmMessage; ended: number; succeeded: number; cpu: NodeJS.CpuUsage; startedAt: number; builtins: number;
+  } | undefined;
+  let measuring: NonNullable<typeof phase> | undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
 
   pool.on('sessionEnded', (event) => {
@@ -111,12 +120,18 @@ async function main(): Promise<void> {
     void finishPhase(current);
   });
 
+  /**
+   * What telemetry costs besides the sessions: sending the batched spans, and serving one
+   * scrape. The driver scrapes (as Prometheus would), so the HTTP client's work is not the
+   * worker's; both variants then go through the same messages before the CPU is read.
+   */
   async function finishPhase(current: NonNullable<typeof phase>): Promise<void> {
-    // What telemetry costs besides the sessions: sending the batched spans and one scrape.
-    if (telemetry) {
-      await telemetry.forceFlush();
-      await (await fetch(telemetry.metricsUrl)).text();
-    }
+    if (telemetry) await telemetry.forceFlush();
+    measuring = current;
+    send({ type: 'flushed', metricsUrl: telemetry ? telemetry.metricsUrl : undefined });
+  }
+
+  async function reportPhase(current: NonNullable<typeof phase>): Promise<void> {
     const cpu = process.cpuUsage(current.cpu);
     const wallMs = performance.now() - current.startedAt;
     loop.disable();
@@ -132,6 +147,7 @@ async function main(): Promise<void> {
       cpuMs: (cpu.user + cpu.system) / 1000,
       wallMs,
       loopP99Ms: loop.count > 0 ? loop.percentile(99) / 1e6 : 0,
+      builtinsLoaded: builtinModules().slice(current.builtins).filter((m) => m.startsWith('NativeModule ')),
     };
     send({ type: 'phase', result });
   }
@@ -149,16 +165,22 @@ async function main(): Promise<void> {
     loop.reset();
     loop.enable();
     if (inspector && message.phase === 'measured') await inspector.post('Profiler.start');
-    phase = { arm: message, ended: 0, succeeded: 0, cpu: process.cpuUsage(), startedAt: performance.now() };
+    phase = {
+      arm: message, ended: 0, succeeded: 0, cpu: process.cpuUsage(), startedAt: performance.now(), builtins: builtinModules().length,
+    };
     send({ type: 'armed', phase: message.phase });
   }
 
-  process.on('message', (message: ArmMessage | StopMessage) => {
+  process.on('message', (message: DriverMessage) => {
     if (message.type === 'stop') {
       void stop();
-      return;
+    } else if (message.type === 'scraped') {
+      const current = measuring;
+      measuring = undefined;
+      if (current) void reportPhase(current);
+    } else {
+      void arm(message);
     }
-    void arm(message);
   });
   send({ type: 'ready' });
 }

@@ -63,6 +63,8 @@ export interface TicketInit {
   roomName: string;
   /** The trace context of the call's admission span, so the session span joins its trace. */
   traceContext: Context;
+  /** Whether agents-js's own spans are recorded for this call (the pool's trace policy). */
+  agentSpans: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ export class AdmissionTicket {
   readonly admittedAt: number;
   readonly roomName: string;
   readonly traceContext: Context;
+  readonly agentSpans: boolean;
   private lifecycle: TicketLifecycle = { name: 'reserved', assignmentTimer: undefined };
   private ending: Promise<void> | undefined;
 
@@ -93,6 +96,7 @@ export class AdmissionTicket {
     this.admittedAt = init.admittedAt;
     this.roomName = init.roomName;
     this.traceContext = init.traceContext;
+    this.agentSpans = init.agentSpans;
   }
 
   /** Admitted as a half-open breaker probe. */

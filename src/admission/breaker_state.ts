@@ -1,4 +1,5 @@
 import type { BreakerPolicy } from './breaker_policy.js';
+import { type OutcomeBucket, addOutcome, isWindowEmpty, tally } from './outcome_window.js';
 
 /**
  * A tenant's breaker as plain data: the pure transition functions below decide, a
@@ -7,11 +8,6 @@ import type { BreakerPolicy } from './breaker_policy.js';
  */
 export type BreakerStateName = 'closed' | 'open' | 'half_open';
 
-export interface OutcomeSample {
-  at: number;
-  failed: boolean;
-}
-
 /**
  * Every state carries `episode`: the id of the current half-open period, or of the latest
  * one before it (0 before the first). Probes are admitted into one episode and only an
@@ -19,11 +15,12 @@ export interface OutcomeSample {
  * its half-open period never frees a slot in, or decides, a later one.
  */
 export type BreakerState =
-  | { name: 'closed'; samples: OutcomeSample[]; episode: number }
+  | { name: 'closed'; buckets: OutcomeBucket[]; episode: number }
   | { name: 'open'; openedAt: number; reopenAt: number; trips: number; episode: number }
   | { name: 'half_open'; since: number; probesAdmitted: number; probesSucceeded: number; trips: number; episode: number };
 
-export const closed = (samples: OutcomeSample[] = [], episode = 0): BreakerState => ({ name: 'closed', samples, episode });
+/** `buckets`: the outcome window as counters per time slice (outcome_window.ts). */
+export const closed = (buckets: OutcomeBucket[] = [], episode = 0): BreakerState => ({ name: 'closed', buckets, episode });
 export const open = (now: number, policy: BreakerPolicy, trips: number, episode: number): BreakerState => ({
   name: 'open',
   openedAt: now,
@@ -124,13 +121,13 @@ export function recordOutcome(state: BreakerState, policy: BreakerPolicy, now: n
   const current = settled.state;
   const transitions = [...settled.transitions];
   if (current.name === 'closed') {
-    const samples = [...current.samples.filter((s) => s.at > now - policy.windowMs), { at: now, failed: outcome.failed }];
-    const failures = samples.filter((s) => s.failed).length;
-    if (samples.length >= policy.minSamples && failures / samples.length > policy.failureRatio) {
+    const buckets = addOutcome(current.buckets, now, policy.windowMs, outcome.failed);
+    const { samples, failures } = tally(buckets);
+    if (samples >= policy.minSamples && failures / samples > policy.failureRatio) {
       transitions.push({ from: 'closed', to: 'open', reason: 'failure_ratio' });
       return { next: open(now, policy, 1, current.episode), result: undefined, transitions };
     }
-    return { next: closed(samples, current.episode), result: undefined, transitions };
+    return { next: closed(buckets, current.episode), result: undefined, transitions };
   }
   if (current.name === 'half_open' && outcome.probeEpisode === current.episode) {
     if (outcome.failed) {
@@ -153,7 +150,7 @@ export function recordOutcome(state: BreakerState, policy: BreakerPolicy, now: n
  * store deletes it), and `read` of an unknown tenant returns it.
  */
 export function isPristine(state: BreakerState): boolean {
-  return state.name === 'closed' && state.samples.length === 0 && state.episode === 0;
+  return state.name === 'closed' && state.buckets.length === 0 && state.episode === 0;
 }
 
 /**
@@ -169,7 +166,7 @@ export function rest(state: BreakerState, policy: BreakerPolicy, now: number): S
 
 /** Closed with no outcome inside the window as of `now`. */
 export function isAtRest(state: BreakerState, policy: BreakerPolicy, now: number): boolean {
-  return state.name === 'closed' && state.samples.every((s) => s.at <= now - policy.windowMs);
+  return state.name === 'closed' && isWindowEmpty(state.buckets, now, policy.windowMs);
 }
 
 /** The state as of `now`, with an elapsed cooldown already applied, for reporting. */

@@ -17,6 +17,7 @@ import {
   returnProbe,
 } from './breaker_state.js';
 import type { BreakerStore } from './breaker_store.js';
+import { liveBuckets, tally } from './outcome_window.js';
 
 export interface BreakerTransitionEvent {
   tenant: string;
@@ -91,8 +92,8 @@ export class TenantCircuitBreaker {
     const state = currentState(this.seen.get(tenant) ?? closed(), now);
     switch (state.name) {
       case 'closed': {
-        const live = state.samples.filter((s) => s.at > now - this.policy.windowMs);
-        return { state: 'closed', samples: live.length, failures: live.filter((s) => s.failed).length, trips: 0 };
+        const { samples, failures } = tally(liveBuckets(state.buckets, now, this.policy.windowMs));
+        return { state: 'closed', samples, failures, trips: 0 };
       }
       case 'open':
         return { state: 'open', samples: 0, failures: 0, reopenAt: state.reopenAt, trips: state.trips };

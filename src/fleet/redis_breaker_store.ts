@@ -22,7 +22,8 @@ const STATE_NAMES = new Set(['closed', 'open', 'half_open']);
 
 /**
  * Breaker state shared by a fleet of workers: one hash per tenant holding the state (its
- * outcome window included) and a version. An update reads both, runs the pure transition
+ * outcome window included, as at most 20 time slices of counters, so the state written
+ * per outcome stays small however busy the tenant) and a version. An update reads both, runs the pure transition
  * and writes the result only if the version is unchanged (breaker_scripts.ts), so a
  * tenant opened on one worker is open on all, and half-open probes are claimed one
  * version at a time: exactly `halfOpenProbes` across the fleet.
@@ -124,12 +125,21 @@ export class RedisBreakerStore implements BreakerStore, ManagedStore {
   }
 }
 
-/** A stored state, or closed when there is none (or it is not one this version wrote). */
+/**
+ * A stored state, or closed when there is none (or it is not one this version wrote). A
+ * closed state without an outcome window of counters (written before the window was kept
+ * as time slices, when it held one entry per outcome) reads as closed with an empty window
+ * and its episode kept: its outcomes are forgotten once, the breaker never fails on them.
+ */
 function parseState(json: string | null): BreakerState {
   if (json === null) return closed();
   try {
     const value = JSON.parse(json) as BreakerState;
-    return typeof value === 'object' && value !== null && STATE_NAMES.has(value.name) ? value : closed();
+    if (typeof value !== 'object' || value === null || !STATE_NAMES.has(value.name)) return closed();
+    if (value.name === 'closed' && !Array.isArray(value.buckets)) {
+      return closed([], typeof value.episode === 'number' ? value.episode : 0);
+    }
+    return value;
   } catch {
     return closed();
   }

@@ -9,10 +9,11 @@ import type { OutcomeReport } from '../admission/breaker_state.js';
 import type { AgentRegistry } from '../routing/agent_registry.js';
 import { type AgentRouter, routeCall } from '../routing/router.js';
 import {
-  ATTR_AGENT, ATTR_CAP, ATTR_DECISION, ATTR_JOB_ID, ATTR_PROBE, ATTR_REASON, ATTR_TENANT, EVENT_CAP_REFUSED,
+  ATTR_AGENT, ATTR_AGENT_SPANS, ATTR_CAP, ATTR_DECISION, ATTR_JOB_ID, ATTR_PROBE, ATTR_REASON, ATTR_TENANT, EVENT_CAP_REFUSED,
   SPAN_ADMISSION, TRACER_NAME,
 } from '../telemetry/attributes.js';
 import type { PoolEventMap } from '../telemetry/pool_events.js';
+import { type ResolvedTracePolicy, recordsAgentSpans } from '../telemetry/trace_policy.js';
 import { parseMetadata } from '../tenancy/metadata.js';
 import type { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import { resolveTenant } from '../tenancy/tenant_id.js';
@@ -33,6 +34,7 @@ export interface AdmissionParts {
   clock: Clock;
   events: TypedEvents<PoolEventMap>;
   assignmentTimeoutMs: number;
+  tracing: ResolvedTracePolicy;
   isDraining(): boolean;
   /** Where trouble that must not change an outcome is reported. */
   report(diagnostic: Diagnostic): void;
@@ -112,7 +114,13 @@ export class AdmissionControl implements TicketHost {
     if ('refused' in admitted) return admitted;
     const reserved = await this.reserve(pending, tenant, admitted.probeEpisode);
     if (reserved) return reserved;
-    return { jobId: request.jobId, tenant, agentName, agentClass, tenantProviders, probeEpisode: admitted.probeEpisode, roomName: request.roomName };
+    const agentSpans = recordsAgentSpans(
+      this.parts.tracing, { tenant, agent: agentName, jobId: request.jobId, roomName: request.roomName }, jobMetadata, roomMetadata,
+    );
+    return {
+      jobId: request.jobId, tenant, agentName, agentClass, tenantProviders, probeEpisode: admitted.probeEpisode, roomName: request.roomName,
+      agentSpans,
+    };
   }
 
   /** The breaker's verdict; a breaker store that throws refuses the call with `store_unavailable`. */
@@ -180,7 +188,10 @@ export class AdmissionControl implements TicketHost {
       return { accepted: true, ticket: raced };
     }
     const probe = init.probeEpisode !== null;
-    span.setAttributes({ [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: init.tenant, [ATTR_AGENT]: init.agentName, [ATTR_PROBE]: probe });
+    span.setAttributes({
+      [ATTR_DECISION]: 'accepted', [ATTR_TENANT]: init.tenant, [ATTR_AGENT]: init.agentName, [ATTR_PROBE]: probe,
+      [ATTR_AGENT_SPANS]: init.agentSpans,
+    });
     span.end();
     const ticket = new AdmissionTicket({ ...init, admittedAt: clock.now(), traceContext: trace.setSpan(context.active(), span) }, this);
     live.add(ticket);

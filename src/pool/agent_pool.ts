@@ -15,7 +15,8 @@ import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import type { Diagnostic } from '../util/diagnostic.js';
 import { secretScrubber } from '../util/secret_scrubber.js';
 import { TypedEvents } from '../util/typed_events.js';
-import { type DrainReport, PoolWorker, type RunOptions } from '../worker/pool_worker.js';
+import { PoolWorker } from '../worker/pool_worker.js';
+import type { DrainReport, RunOptions } from '../worker/run_options.js';
 import { AdmissionControl } from './admission_control.js';
 import { HostingRuntime } from './hosting_runtime.js';
 import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
@@ -84,6 +85,7 @@ export class AgentPool {
     this.admission = new AdmissionControl({
       registry: this.registry, router: resolved.router, config: this.config, breaker: this.breaker, store: this.stores.reservations,
       caps: resolved.caps, live: this.live, clock, events: this.events, assignmentTimeoutMs: resolved.assignmentTimeoutMs,
+      tracing: resolved.tracing,
       isDraining: () => this.runtime.isDraining,
       report: (diagnostic) => this.report(diagnostic),
     });
@@ -100,6 +102,7 @@ export class AgentPool {
     this.startedAt = clock.now();
     this.runtime = new HostingRuntime({
       resolved, registry: this.registry, events: this.events, live: this.live, admission: this.admission, snapshot: () => this.runtimeSnapshot(),
+      startStores: () => this.stores.start(),
     });
   }
 
@@ -197,8 +200,7 @@ export class AgentPool {
     const worker = new PoolWorker(this.runtime, options);
     this.worker = worker;
     try {
-      // Before the first call: a restarted worker frees the leases its previous life left.
-      await this.stores.start();
+      // The worker starts the stores (`startStores`) once its logs and metrics listen.
       await worker.start();
     } catch (error: unknown) {
       this.worker = undefined;

@@ -22,6 +22,8 @@ export interface HostingParts {
   live: LiveSessions;
   admission: AdmissionControl;
   snapshot(): RuntimeSnapshot;
+  /** Starts the reservation and breaker stores (for Redis: connect, free a previous life's leases). */
+  startStores(): Promise<void>;
 }
 
 /**
@@ -81,9 +83,14 @@ export class HostingRuntime implements PoolRuntime {
     return this.parts.live.all();
   }
 
+  startStores(): Promise<void> {
+    return this.parts.startStores();
+  }
+
   /** The session context a ticket's code runs in. */
   sessionContext = (ticket: AdmissionTicket): SessionContext => ({
     tenant: ticket.tenant, agent: ticket.agentName, sessionId: ticket.jobId, jobId: ticket.jobId, roomName: ticket.roomName,
+    agentSpans: ticket.agentSpans,
   });
 
   /**

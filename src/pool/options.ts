@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import { positiveInteger, positiveMillis } from '../util/validate.js';
 import { VoiceGatewayExporter } from '../voicegateway/exporter.js';
 import { type VoiceGatewayOptions, voiceGatewayOptionsFromEnv } from '../voicegateway/options.js';
+import { type ResolvedTracePolicy, type TracePolicy, resolveTracePolicy } from '../telemetry/trace_policy.js';
 import { TenantCaps } from './tenant_caps.js';
 
 export interface AgentPoolOptions extends DefaultProviders {
@@ -55,6 +56,11 @@ export interface AgentPoolOptions extends DefaultProviders {
    * OPENRTC_VOICEGATEWAY_KEY). Tenants' own keys come from `voiceGatewayKey` in their config.
    */
   voiceGateway?: VoiceGatewayOptions | VoiceGatewayExporter | false;
+  /**
+   * Which calls record agents-js's own spans; openrtc's admission and session spans are
+   * recorded for every call. Default: a tenth of calls (see docs/telemetry.md).
+   */
+  tracing?: TracePolicy;
 }
 
 /** The options after validation, with every default applied. */
@@ -74,6 +80,7 @@ export interface ResolvedPoolOptions {
   clock: Clock;
   /** Undefined when cost export is off. */
   voiceGateway: VoiceGatewayExporter | undefined;
+  tracing: ResolvedTracePolicy;
 }
 
 const DEFAULT_TTL_MS = 60_000;
@@ -166,6 +173,7 @@ const RULES: { readonly [K in keyof Required<AgentPoolOptions>]: Rule } = {
       throw invalidOption(option, 'must be voicegateway exporter options, a VoiceGatewayExporter, or false', value);
     }
   },
+  tracing: (value, option) => void resolveTracePolicy(value as TracePolicy | undefined, option),
   vad: (value, option) => {
     if (value !== undefined && !isPlainObjectLike(value) && typeof value !== 'function') {
       throw invalidOption(option, 'must be a VAD object or a function returning one per session', value);
@@ -215,6 +223,7 @@ function applyDefaults(options: AgentPoolOptions): ResolvedPoolOptions {
     deploymentVersion: options.deploymentVersion ?? process.env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev',
     clock: options.clock ?? systemClock,
     voiceGateway: voiceGatewayFrom(options.voiceGateway),
+    tracing: resolveTracePolicy(options.tracing),
   };
 }
 

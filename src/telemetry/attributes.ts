@@ -9,6 +9,8 @@ export const ATTR_DECISION = 'openrtc.admission.decision';
 export const ATTR_REASON = 'openrtc.admission.reason';
 export const ATTR_PROBE = 'openrtc.admission.probe';
 export const ATTR_OUTCOME = 'openrtc.session.outcome';
+/** Whether the call records agents-js's own spans (the trace policy's choice at admission). */
+export const ATTR_AGENT_SPANS = 'openrtc.trace.agent_spans';
 
 export const SPAN_ADMISSION = 'openrtc.admission';
 export const SPAN_SESSION = 'openrtc.session';

@@ -8,6 +8,11 @@ export interface SessionContext {
   sessionId: string;
   jobId: string;
   roomName: string;
+  /**
+   * False when the trace policy left this call's agents-js spans out (openrtc's own spans
+   * are recorded whatever it says); absent or true, they are recorded.
+   */
+  agentSpans?: boolean;
 }
 
 const storage = new AsyncLocalStorage<SessionContext>();

@@ -5,7 +5,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { ObservedPool } from './observed_pool.js';
@@ -15,6 +15,8 @@ import { type MetricsServer, startMetricsServer } from './metrics_server.js';
 import { type PoolMetricsHandle, type PoolMetricsOptions, type TelemetryDiagnostic, attachPoolMetrics } from './pool_metrics.js';
 import { ScrubbingSpanProcessor } from './scrubbing_span_processor.js';
 import { TenantSpanProcessor } from './tenant_span_processor.js';
+import { CallSampledTracerProvider } from './agents_tracer.js';
+import { resolveSampler } from './trace_sampler.js';
 
 export interface OtlpTraceOptions {
   /** Full URL of the OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`. */
@@ -39,6 +41,12 @@ export interface TelemetryOptions {
    * `OTEL_EXPORTER_OTLP_ENDPOINT` is set; `false` turns it off whatever the environment says.
    */
   otlpTraces?: OtlpTraceOptions | false;
+  /**
+   * Head sampler: which traces are recorded at all. Default: the one \`OTEL_TRACES_SAMPLER\`
+   * (and \`OTEL_TRACES_SAMPLER_ARG\`) names in \`env\`, else parent-based always-on. Which
+   * calls also record agents-js's own spans is the pool's \`tracing\` option.
+   */
+  sampler?: Sampler;
   /** More span processors (an InMemorySpanExporter in tests, another backend). */
   spanProcessors?: SpanProcessor[];
   /** Register the tracer provider and an AsyncLocalStorage context manager globally. Default true. */
@@ -88,6 +96,7 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw invalidOption('port', 'must be an integer from 0 to 65535', port);
   }
+  const sampler = resolveSampler(options.sampler, env);
   const deploymentVersion = options.deploymentVersion ?? env.OPENRTC_DEPLOYMENT_VERSION ?? 'dev';
   const resource = resourceFromAttributes({
     [ATTR_SERVICE_NAME]: options.serviceName ?? 'openrtc',
@@ -100,7 +109,7 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
   const meterProvider = new MeterProvider({ resource, readers: [exporter] });
   const meter = meterProvider.getMeter(TRACER_NAME, OPENRTC_VERSION);
 
-  const { tracerProvider, otlpTracesUrl, registerGlobally } = startTracing(options, resource, env);
+  const { tracerProvider, otlpTracesUrl, registerGlobally } = startTracing(options, resource, env, sampler);
 
   let server: MetricsServer;
   try {
@@ -119,7 +128,7 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
 }
 
 /** The tracer provider, with openrtc's processors first and agents-js's own fanned out after. */
-function startTracing(options: TelemetryOptions, resource: Resource, env: NodeJS.ProcessEnv) {
+function startTracing(options: TelemetryOptions, resource: Resource, env: NodeJS.ProcessEnv, sampler: Sampler) {
   const otlpTracesUrl = resolveOtlpTracesUrl(options.otlpTraces, env);
   const fanout = new agentsTelemetry.FanoutSpanProcessor();
   const spanProcessors: SpanProcessor[] = [
@@ -136,7 +145,7 @@ function startTracing(options: TelemetryOptions, resource: Resource, env: NodeJS
     // agents-js adds its own processors here (PII filtering, LiveKit Cloud) after construction.
     fanout,
   ];
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors, sampler });
   let registerGlobally = options.registerGlobally ?? true;
   if (registerGlobally) {
     tracerProvider.register();
@@ -144,7 +153,9 @@ function startTracing(options: TelemetryOptions, resource: Resource, env: NodeJS
     // is not global and shutdown must not unregister the other one.
     registerGlobally = isGlobalTracerProvider(tracerProvider);
   }
-  agentsTelemetry.setTracerProvider(tracerProvider, {
+  // agents-js gets the provider through a wrapper that leaves its spans out of the calls
+  // the pool's trace policy did not choose; openrtc's own tracer uses the provider itself.
+  agentsTelemetry.setTracerProvider(new CallSampledTracerProvider(tracerProvider), {
     registerSpanProcessor: (processor) => fanout.add(processor),
     ...(options.allowPii === undefined ? {} : { allowPii: options.allowPii }),
   });

@@ -1,12 +1,12 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Job, JobState, JobStatus, JobType, Room, ServerMessage } from '@livekit/protocol';
+import { ServerMessage } from '@livekit/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { invalidOption } from '../errors.js';
-import { DISPATCH_DEFAULTS as DEFAULTS, matches, validateOptions } from './dispatch_options.js';
-import { type Clock, systemClock } from '../util/clock.js';
-import { buildAgentToken } from './assignment_token.js';
+import { listenHttp, matches, resolveServerSettings, validateOptions } from './dispatch_options.js';
+import type { Clock } from '../util/clock.js';
+import { assignmentMessage, pendingJob } from './dispatch_job.js';
 import { DispatchedCall } from './dispatched_call.js';
 import type {
   AvailabilityRecord,
@@ -18,21 +18,19 @@ import type {
 } from './dispatch_types.js';
 import { DispatchApi } from './dispatch_api.js';
 import { JobRequest, type JobRequestSettings } from './job_request.js';
-import { seededRandom } from './seeded_random.js';
 import { ServerAuth, refuseUpgrade } from './server_auth.js';
 import { ServerWorker, type ServerWorkerTimers } from './server_worker.js';
 import { SimulatedCall } from './simulated_call.js';
 import { SIM_ROOM_PATH } from './sim_room_protocol.js';
 import { Waiters } from './waiters.js';
 
-let jobSeq = 0;
-const newId = (prefix: string): string => `${prefix}_${(++jobSeq).toString(36)}${Math.random().toString(36).slice(2, 10)}`;
-
 interface CallEntry {
   call: DispatchedCall;
   /** The worker connection the job runs on, once assigned. */
   owner: ServerWorker | undefined;
   request: JobRequest | undefined;
+  /** An accepted job whose assignment the test withheld, until `sendWithheldAssignment`. */
+  withheld?: { worker: ServerWorker; record: AvailabilityRecord };
 }
 
 /**
@@ -72,18 +70,7 @@ export class DispatchServer {
     private readonly host: string,
   ) {
     this.auth = new ServerAuth(options.apiKey, options.apiSecret);
-    this.clock = options.clock ?? systemClock;
-    this.requestSettings = {
-      clock: this.clock,
-      targetLoad: options.targetLoad ?? DEFAULTS.targetLoad,
-      availabilityTimeoutMs: options.availabilityTimeoutMs ?? DEFAULTS.availabilityTimeoutMs,
-      random: seededRandom(options.seed ?? DEFAULTS.seed),
-    };
-    this.workerTimers = {
-      clock: this.clock,
-      pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
-      registerTimeoutMs: options.registerTimeoutMs ?? DEFAULTS.registerTimeoutMs,
-    };
+    ({ clock: this.clock, requestSettings: this.requestSettings, workerTimers: this.workerTimers } = resolveServerSettings(options));
     this.wss.on('connection', (socket: WebSocket) => {
       this.sockets.add(socket);
       socket.on('close', () => {
@@ -102,19 +89,11 @@ export class DispatchServer {
     const host = options.host ?? '127.0.0.1';
     // The API needs the server, and the server needs the listening http server first.
     const routes: { api?: DispatchApi } = {};
-    const http = createServer((request, response) => {
+    const http = await listenHttp(host, port, (request, response) => {
       if (routes.api?.handle(request, response)) return;
       response.statusCode = 404;
       response.end();
     });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(port, host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    http.unref();
     const server = new DispatchServer(options, http, (http.address() as AddressInfo).port, host);
     routes.api = new DispatchApi(new ServerAuth(options.apiKey, options.apiSecret), (request) => server.dispatch(request), options.apiCaller);
     return server;
@@ -168,18 +147,7 @@ export class DispatchServer {
   dispatch(request: DispatchRequest & DispatchBehaviour, behaviour: DispatchBehaviour = {}): DispatchedCall {
     if (typeof request?.roomName !== 'string' || request.roomName === '') throw invalidOption('roomName', 'must be a non-empty string', request?.roomName);
     const options = { ...request, ...behaviour };
-    const job = new Job({
-      id: options.jobId ?? newId('AJ'),
-      dispatchId: newId('AD'),
-      type: JobType.JT_ROOM,
-      room: new Room({ name: options.roomName, sid: newId('RM'), metadata: options.roomMetadata ?? '' }),
-      namespace: '',
-      metadata: options.jobMetadata ?? '',
-      agentName: options.agentName ?? '',
-      deployment: options.deployment ?? '',
-      state: new JobState({ status: JobStatus.JS_PENDING, updatedAt: BigInt(Date.now()) }),
-      attributes: { ...options.attributes },
-    });
+    const job = pendingJob(options);
     if (this.calls.has(job.id)) throw invalidOption('jobId', 'must be unique on this server', job.id);
     const simulation = options.simulated ? new SimulatedCall(options.roomName, options.simulated, this.clock) : undefined;
     const call = new DispatchedCall(job, (c) => this.terminateJob(c, 'requested'), simulation);
@@ -197,6 +165,18 @@ export class DispatchServer {
     });
     void this.runJobRequest(entry, jobRequest, options.withholdAssignment === true);
     return call;
+  }
+
+  /**
+   * Sends the assignment of a job dispatched with `withholdAssignment` now, as a server
+   * that is slow to assign would: the worker may have given the slot up by then.
+   */
+  async sendWithheldAssignment(jobId: string): Promise<void> {
+    const entry = this.calls.get(jobId);
+    if (!entry?.withheld) throw new Error(`sendWithheldAssignment: job ${jobId} has no withheld assignment`);
+    const { worker, record } = entry.withheld;
+    entry.withheld = undefined;
+    await this.sendAssignment(entry, worker, record).catch((error: unknown) => entry.call.assignedDeferred.reject(error));
   }
 
   /** Cuts a worker's socket without a close frame (the latest connected one by default). */
@@ -257,7 +237,9 @@ export class DispatchServer {
       // The worker answered that the job is already done (`AvailabilityResponse.terminate`).
       call.state = { status: 'success', error: '', workerId: undefined };
       call.assignedDeferred.reject(new Error(`job ${call.jobId} was ended by worker ${record.workerId ?? ''} at availability`));
-    } else if (!withhold) {
+    } else if (withhold) {
+      entry.withheld = { worker, record };
+    } else {
       await this.sendAssignment(entry, worker, record).catch((error: unknown) => call.assignedDeferred.reject(error));
     }
     this.waiters.check();
@@ -265,20 +247,7 @@ export class DispatchServer {
 
   private async sendAssignment(entry: CallEntry, worker: ServerWorker, record: AvailabilityRecord): Promise<void> {
     const { call } = entry;
-    const token = await buildAgentToken({
-      apiKey: this.options.apiKey,
-      apiSecret: this.options.apiSecret,
-      roomName: call.roomName,
-      jobId: call.jobId,
-      agentName: worker.record?.agentName ?? '',
-      answer: record,
-      permissions: worker.permissions,
-    });
-    const job = call.job.clone();
-    const now = BigInt(Date.now()) * 1_000_000n;
-    job.state = new JobState({ status: JobStatus.JS_RUNNING, participantIdentity: record.participantIdentity, workerId: worker.workerId, startedAt: now, updatedAt: now });
-    const url = this.options.assignmentUrl ?? '';
-    if (!worker.send(new ServerMessage({ message: { case: 'assignment', value: { job, url, token } } }))) {
+    if (!worker.send(await assignmentMessage(this.options, call, worker, record))) {
       throw new Error(`job ${call.jobId} was not assigned: worker ${worker.workerId} closed before its assignment`);
     }
     entry.owner = worker;

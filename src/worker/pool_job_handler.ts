@@ -56,7 +56,12 @@ export class PoolJobHandler implements JobHandler {
     const ticket = pool.ticket(assignment.job.jobId);
     if (!ticket || ticket.state !== 'reserved') {
       // The slot already expired (or the job is a duplicate): hosting it now could overshoot a cap.
-      this.options.onDiagnostic?.({ code: 'assignment_ignored', message: `assignment for job ${assignment.job.jobId} ignored: no reserved slot is waiting for it` });
+      const jobId = assignment.job.jobId;
+      this.options.onDiagnostic?.({ code: 'assignment_ignored', message: `assignment for job ${jobId} ignored: no reserved slot is waiting for it` });
+      // A job nobody hosts must not stay "running" at the server: a failed status ends it there
+      // (`Worker.UpdateJobStatus` in livekit/livekit pkg/agent/worker.go drops an ended job from
+      // its running jobs). A duplicate of a job this worker hosts is left alone.
+      if (!this.sessions.has(jobId)) this.options.onSessionEnded?.(jobId, { outcome: 'failed', detail: 'assignment arrived after its reserved slot was released' });
       return;
     }
     const session = new RunningSession(ticket, assignment, {
@@ -95,7 +100,7 @@ export class PoolJobHandler implements JobHandler {
     const { pool, maxSessions, loadMonitor, targetLoad } = this.options;
     const held = pool.liveTickets().length;
     const sessionShare = maxSessions ? held / maxSessions : 0;
-    const { load, full } = reportedLoad(Math.max(sessionShare, loadMonitor.lagShare()), targetLoad);
+    const { load, full } = reportedLoad(Math.max(sessionShare, loadMonitor.busyShare()), targetLoad);
     this.reportedLoad = load;
     return { load, jobCount: this.sessions.size, full: full || pool.isDraining };
   }

@@ -26,6 +26,13 @@ export interface PoolRuntime extends ObservedPool {
   admit(request: CallRequest): Promise<AdmissionDecision>;
   ticket(jobId: string): AdmissionTicket | undefined;
   liveTickets(): AdmissionTicket[];
+  /**
+   * Starts the pool's stores. The worker calls it once its logging and metrics listen and
+   * before it connects: a Redis store's first calls (and a switch away from an unreachable
+   * Redis) are then logged and counted like every later one, and a restarted worker frees
+   * its previous life's leases before its first call.
+   */
+  startStores(): Promise<void>;
   /** With a scope, the session sees only its own events from shared provider objects. */
   buildSession(ticket: AdmissionTicket, scope?: ProviderScope): Promise<BuiltSession>;
   sessionContext(ticket: AdmissionTicket): SessionContext;

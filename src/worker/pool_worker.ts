@@ -1,124 +1,31 @@
-import { scrubSecrets, secretScrubber } from '../util/secret_scrubber.js';
 import { JobProcess } from '@livekit/agents';
 import type { Logger } from 'pino';
+import { errorMessage, invalidOption } from '../errors.js';
+import { startWorkerInspector } from '../inspect/worker_inspector.js';
+import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
+import { RtcRoomTransport } from '../session/rtc_room_transport.js';
+import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from '../session/session_runner.js';
 import { bindAgentsLogger } from '../telemetry/agents_logger.js';
-import { type LoggerOptions, createLogger, shutdownLogger } from '../telemetry/logger.js';
+import { createLogger, shutdownLogger } from '../telemetry/logger.js';
 import type { PoolMetricsHandle } from '../telemetry/pool_metrics.js';
 import { attachPoolLogging } from '../telemetry/pool_logging.js';
-import { type OpenRtcTelemetry, type TelemetryOptions, startTelemetry } from '../telemetry/setup.js';
-import { OpenRtcError, errorMessage, invalidOption } from '../errors.js';
-import type { RedisOption } from '../fleet/fleet_stores.js';
-import type { PoolRuntime } from './pool_runtime.js';
-import { positiveMillis } from '../util/validate.js';
-import type { TimerHandle } from '../util/clock.js';
+import { type OpenRtcTelemetry, startTelemetry } from '../telemetry/setup.js';
 import type { Diagnostic } from '../util/diagnostic.js';
-import { InProcessInferenceExecutor } from '../session/inprocess_inference.js';
-import type { RoomTransport } from '../session/room_transport.js';
-import { RtcRoomTransport } from '../session/rtc_room_transport.js';
-import { DEFAULT_SESSION_TIMEOUTS, type RunningSession, type SessionTimeouts } from '../session/session_runner.js';
-import type { JobEndStatus, JobHandler } from './job_handler.js';
-import { type InspectOptions, startWorkerInspector } from '../inspect/worker_inspector.js';
+import { scrubSecrets } from '../util/secret_scrubber.js';
+import { positiveMillis } from '../util/validate.js';
 import { LoadMonitor } from './load_monitor.js';
 import { PoolJobHandler } from './pool_job_handler.js';
+import type { PoolRuntime } from './pool_runtime.js';
+import {
+  type ConnectionFactory, type DispatchConnection, type DrainReport, type RunOptions,
+  isLogger, isTelemetry, metricsPortFromEnv, resolveConnectionSettings, resolveTargetLoad,
+} from './run_options.js';
 import { WorkerConnection } from './worker_connection.js';
+import { settleSessions } from './worker_drain.js';
+import { type WorkerState, type WorkerStateName, nextWorkerState } from './worker_lifecycle.js';
 
-/** What the worker needs from its connection to the LiveKit server. */
-export interface DispatchConnection {
-  /** Connects and registers; resolves once registered. */
-  start(): Promise<void>;
-  /** Reports WS_FULL at once and from then on. */
-  setDraining(): void;
-  /** Sends the status now if it changed (an admission or a session end crossed the target load). */
-  refreshStatus?(): void;
-  updateJobStatus(jobId: string, status: JobEndStatus, error?: string): void;
-  close(): Promise<void>;
-  readonly workerId: string | undefined;
-}
-
-export interface ConnectionSettings {
-  url: string;
-  apiKey: string;
-  apiSecret: string;
-  agentName: string;
-  workerToken: string | undefined;
-  version: string;
-  /** Registered as `deployment`; jobs match it exactly. */
-  deployment: string;
-  availabilityTimeoutMs: number | undefined;
-  livenessTimeoutMs: number | undefined;
-}
-
-export type ConnectionFactory = (handler: JobHandler, settings: ConnectionSettings) => DispatchConnection;
-
-export interface RunOptions {
-  /**
-   * Share tenant caps and breaker state with every worker on one Redis: a URL, an ioredis
-   * client, or fleet options. Default: env OPENRTC_REDIS_URL, else this worker alone.
-   */
-  redis?: RedisOption;
-  /** LiveKit server url. Default: env LIVEKIT_URL. */
-  url?: string;
-  /** Default: env LIVEKIT_API_KEY. */
-  apiKey?: string;
-  /** Default: env LIVEKIT_API_SECRET. */
-  apiSecret?: string;
-  /** Explicit-dispatch agent name. Default: env LIVEKIT_AGENT_NAME or '' (automatic dispatch). */
-  agentName?: string;
-  /** LiveKit Cloud worker token. Default: env LIVEKIT_WORKER_TOKEN. */
-  workerToken?: string;
-  /** The deployment the worker registers for (as agents-js). Default: env LIVEKIT_AGENT_DEPLOYMENT or ''. */
-  deployment?: string;
-  /**
-   * The LiveKit server's `agents.target_load` (default 0.7): it offers calls only to a
-   * worker reporting a load below it. The worker scales its load so that it reaches this
-   * exactly when the worker is full (its session cap, or event-loop lag); set it to what
-   * the server is configured with.
-   */
-  targetLoad?: number;
-  /** Every availability request is answered within this many ms (below LiveKit's 3 s). Default 2 000. */
-  availabilityTimeoutMs?: number;
-  /** A server socket silent this long is replaced, in ms; live calls go on. Default 15 000. */
-  livenessTimeoutMs?: number;
-  /** How sessions reach their room. Default: real rtc-node rooms. */
-  transport?: RoomTransport;
-  /** How long live sessions may run on after a drain starts, in ms. Default 1 800 000 (as agents-js). */
-  drainTimeoutMs?: number;
-  /**
-   * Drain on SIGTERM/SIGINT, then exit 0; a second signal is logged, a third cancels the live
-   * calls and exits at once (see `shutdown_signals.ts`). Default true.
-   */
-  handleSignals?: boolean;
-  /** Runs once per worker before the first call, with the shared JobProcess (load models here). */
-  prewarm?: (proc: JobProcess) => void | Promise<void>;
-  sessionTimeouts?: Partial<SessionTimeouts>;
-  /** Replaces the LiveKit worker connection (tests, custom transports). Default: `WorkerConnection`. */
-  connection?: ConnectionFactory;
-  /** Reports what background work cannot throw. Default: a warning in the log. */
-  onDiagnostic?: (diagnostic: Diagnostic) => void;
-  /**
-   * Metrics (Prometheus `/metrics`, port 9464 by default) and traces. Give options, a
-   * telemetry you started yourself with `startTelemetry`, or false for none.
-   */
-  telemetry?: TelemetryOptions | OpenRtcTelemetry | false;
-  /** The worker's pino logger, or options for the one it makes; agents-js logs through it too. */
-  logger?: Logger | LoggerOptions;
-  /**
-   * The inspector socket `openrtc top` reads (a Unix socket in a per-user 0700 folder).
-   * Default on; false for none.
-   */
-  inspect?: InspectOptions | false;
-}
-
-export interface DrainReport {
-  /** Sessions that ended by themselves during the drain. */
-  completed: number;
-  /** Sessions still running at the timeout, cancelled. */
-  cancelled: number;
-}
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 1_800_000;
-/** livekit/livekit `agent.DefaultTargetLoad`. */
-const DEFAULT_TARGET_LOAD = 0.7;
 
 /**
  * The shared-process worker: one connection to the LiveKit server, every session of
@@ -127,11 +34,11 @@ const DEFAULT_TARGET_LOAD = 0.7;
 export class PoolWorker {
   readonly proc = new JobProcess();
   private readonly executor = new InProcessInferenceExecutor();
-  private readonly loadMonitor = new LoadMonitor();
+  private readonly loadMonitor: LoadMonitor;
   private readonly handler: PoolJobHandler;
   private readonly connection: DispatchConnection;
   private readonly drainTimeoutMs: number;
-  private draining: Promise<DrainReport> | undefined;
+  private state: WorkerState = { name: 'created' };
   /** The worker's logger; agents-js's own records go through it too. */
   readonly logger: Logger;
   private readonly ownsLogger: boolean;
@@ -159,6 +66,7 @@ export class PoolWorker {
       if (!(key in timeouts)) throw invalidOption(`sessionTimeouts.${key}`, 'is not a session timeout', value);
       timeouts[key as keyof SessionTimeouts] = positiveMillis(`sessionTimeouts.${key}`, value, 0);
     }
+    this.loadMonitor = new LoadMonitor(options.loadLimits);
     this.handler = new PoolJobHandler({
       pool,
       loadMonitor: this.loadMonitor,
@@ -195,7 +103,7 @@ export class PoolWorker {
     this.cleanups.push(this.guardStrayRejections());
     this.cleanups.push(attachPoolLogging(this.pool, this.logger));
     // A call admitted or ended may cross the target load: the server hears it now, not at the next interval.
-    const refresh = (): void => this.connection.refreshStatus?.();
+    const refresh = (): void => this.connection.refreshStatus();
     for (const event of ['admission', 'sessionEnded', 'reservationExpired'] as const) this.cleanups.push(this.pool.on(event, refresh));
     const telemetry = this.options.telemetry;
     if (telemetry !== false) {
@@ -214,12 +122,14 @@ export class PoolWorker {
     // Before connecting: `top` sees the worker from its first call on.
     await this.startInspector();
     try {
+      await this.pool.startStores();
       await this.options.prewarm?.(this.proc);
       await this.connection.start();
     } catch (error: unknown) {
       await this.release();
       throw error;
     }
+    this.state = nextWorkerState(this.state, { type: 'started' }).next;
     this.logger.info(
       {
         event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames,
@@ -287,53 +197,37 @@ export class PoolWorker {
     return this.handler.running().length;
   }
 
+  /** Where the worker stands: created, running, draining or stopped. */
+  get stateName(): WorkerStateName {
+    return this.state.name;
+  }
+
   /**
    * Stops taking calls (WS_FULL, refusals with `draining`), lets live sessions finish for
-   * up to `timeoutMs`, cancels what is left, then closes the connection.
+   * up to `timeoutMs`, cancels what is left, then closes the connection. Idempotent.
    */
   drain(timeoutMs = this.drainTimeoutMs): Promise<DrainReport> {
-    this.draining ??= this.runDrain(timeoutMs);
-    return this.draining;
+    if (this.state.name === 'draining') return this.state.drained;
+    if (this.state.name === 'stopped') return Promise.resolve(this.state.report);
+    // In draining before the drain runs: a listener of the pool's `draining` event that
+    // drains again gets this same promise.
+    let run!: (drain: Promise<DrainReport>) => void;
+    const drained = new Promise<DrainReport>((resolve) => (run = resolve));
+    this.state = nextWorkerState(this.state, { type: 'drain', drained }).next;
+    run(this.runDrain(timeoutMs));
+    return drained;
   }
 
   private async runDrain(timeoutMs: number): Promise<DrainReport> {
     this.pool.startDraining();
-    this.connection.setDraining();
-    let timedOut = false;
-    let timer: TimerHandle | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = this.pool.clock.setTimer(() => {
-        timedOut = true;
-        resolve();
-      }, timeoutMs);
-    });
-    // A call accepted before the drain may still get its assignment during it, so the
-    // set of live sessions can grow: wait until none is running, not just the first ones.
-    const hosted = new Set<RunningSession>();
-    for (;;) {
-      const running = this.handler.running();
-      for (const session of running) hosted.add(session);
-      if (running.length === 0 || timedOut) break;
-      await Promise.race([Promise.allSettled(running.map((s) => s.done)), deadline]);
-    }
-    timer?.cancel();
-    // Accepted calls whose assignment has not come will not be hosted by a stopping worker.
-    // Ending their tickets first means no session can start while the rest are cancelled.
-    const waiting = this.pool.liveTickets().filter((t) => t.state === 'reserved');
-    const unassigned = Promise.allSettled(waiting.map((t) => t.finish('cancelled', 'worker stopped before the call started')));
-    const leftover = this.handler.running();
-    for (const session of leftover) hosted.add(session);
-    for (const session of leftover) session.cancel('drain timeout reached');
-    // A session that ended by itself but was still tearing down keeps its own outcome.
-    const leftoverEnds = await Promise.allSettled(leftover.map((s) => s.done));
-    await unassigned;
+    this.connection.refreshStatus();
+    const report = await settleSessions({ pool: this.pool, running: () => this.handler.running() }, timeoutMs);
     await this.connection.close().catch((error: unknown) =>
       this.logger.warn({ event: 'worker_diagnostic' }, `closing the worker connection failed: ${errorMessage(error)}`));
     await this.executor.close();
-    const cancelled = leftoverEnds.filter((end) => end.status === 'rejected' || end.value.outcome === 'cancelled').length;
-    const report = { completed: hosted.size - cancelled, cancelled };
     this.logger.info({ event: 'worker_stopped', ...report }, 'openrtc worker drained and stopped');
     await this.release();
+    this.state = nextWorkerState(this.state, { type: 'stopped', report }).next;
     this.stoppedResolve();
     return report;
   }
@@ -353,49 +247,3 @@ export class PoolWorker {
   }
 }
 
-/** OPENRTC_METRICS_PORT picks the `/metrics` port when the options do not (0: any free port). */
-function metricsPortFromEnv(): number | undefined {
-  const raw = process.env.OPENRTC_METRICS_PORT;
-  if (raw === undefined || raw === '') return undefined;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidOption('OPENRTC_METRICS_PORT', 'must be a port number 0-65535', raw);
-  return port;
-}
-
-function isLogger(value: unknown): value is Logger {
-  return typeof value === 'object' && value !== null && typeof (value as Logger).child === 'function' && typeof (value as Logger).info === 'function';
-}
-
-function isTelemetry(value: unknown): value is OpenRtcTelemetry {
-  return typeof value === 'object' && value !== null && typeof (value as OpenRtcTelemetry).attach === 'function';
-}
-
-function resolveConnectionSettings(options: RunOptions, version: string): ConnectionSettings {
-  const url = options.url ?? process.env.LIVEKIT_URL;
-  const apiKey = options.apiKey ?? process.env.LIVEKIT_API_KEY;
-  const apiSecret = options.apiSecret ?? process.env.LIVEKIT_API_SECRET;
-  if (!url) throw new OpenRtcError('invalid_option', '`url` must be given (or LIVEKIT_URL set) to run the worker');
-  if (!/^(https?|wss?):\/\//.test(url)) throw invalidOption('url', 'must start with http://, https://, ws:// or wss://', url);
-  if (!apiKey) throw new OpenRtcError('invalid_option', '`apiKey` must be given (or LIVEKIT_API_KEY set) to run the worker');
-  // The secret is never echoed back, not even in an error.
-  if (!apiSecret) throw new OpenRtcError('invalid_option', '`apiSecret` must be given (or LIVEKIT_API_SECRET set) to run the worker');
-  secretScrubber().addSecret(apiSecret);
-  secretScrubber().addSecret(options.workerToken ?? process.env.LIVEKIT_WORKER_TOKEN);
-  return {
-    url,
-    apiKey,
-    apiSecret,
-    agentName: options.agentName ?? process.env.LIVEKIT_AGENT_NAME ?? '',
-    workerToken: options.workerToken ?? process.env.LIVEKIT_WORKER_TOKEN,
-    version,
-    deployment: options.deployment ?? process.env.LIVEKIT_AGENT_DEPLOYMENT ?? '',
-    availabilityTimeoutMs: options.availabilityTimeoutMs,
-    livenessTimeoutMs: options.livenessTimeoutMs,
-  };
-}
-
-function resolveTargetLoad(value: unknown): number {
-  if (value === undefined) return DEFAULT_TARGET_LOAD;
-  if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw invalidOption('targetLoad', 'must be a number above 0 and at most 1', value);
-  return value;
-}

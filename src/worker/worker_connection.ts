@@ -1,4 +1,4 @@
-import { type AvailabilityRequest, type ServerInfo, type ServerMessage, WorkerMessage, type WorkerStatus } from '@livekit/protocol';
+import { type AvailabilityRequest, type ServerMessage, WorkerMessage, type WorkerStatus } from '@livekit/protocol';
 import { AccessToken } from 'livekit-server-sdk';
 import { WebSocket } from 'ws';
 import { OpenRtcError, errorMessage } from '../errors.js';
@@ -6,37 +6,25 @@ import type { TimerHandle } from '../util/clock.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { Backoff } from '../util/backoff.js';
 import { answerWithin } from './answer_deadline.js';
+import { sendBatched } from './tick_writes.js';
 import { type ConnectionEvent, type ConnectionState, type ConnectionStateName, socketOf, transition } from './connection_state.js';
 import type { JobEndStatus, ReleaseReason } from './job_handler.js';
-import { LivenessWatch } from './liveness_watch.js';
-import { decodeServerMessage, toJobRequest } from './protocol_codec.js';
+import { toJobRequest } from './protocol_codec.js';
+import { RegisteredSession } from './registered_session.js';
+import { awaitRegistration } from './registration.js';
 import { availabilityMessage, jobUpdateMessage, registerMessage, workerStatus } from './worker_messages.js';
 import {
   type ResolvedWorkerConnectionOptions,
+  type WorkerConnectionEvents,
   type WorkerConnectionOptions,
   type WorkerDiagnostic,
   resolveWorkerConnectionOptions,
 } from './worker_connection_options.js';
 
-export interface WorkerConnectionEvents {
-  registered: { workerId: string; serverInfo: ServerInfo | undefined; reconnected: boolean };
-  disconnected: { code: number; reason: string };
-  reconnecting: { attempt: number; delayMs: number };
-}
-
 /** How long `close()` waits for the server's close frame before cutting the socket. */
 const CLOSE_GRACE_MS = 2000;
 /** Job outcomes kept while disconnected, sent after registering again. */
 const MAX_PENDING_JOB_UPDATES = 1000;
-
-/** What lives only while registered on one socket; dropped with it. */
-interface RegisteredSession {
-  lastSentStatus: WorkerStatus | undefined;
-  updateTimer: TimerHandle | undefined;
-  readonly liveness: LivenessWatch;
-  /** Jobs accepted on this socket whose assignment has not come yet. */
-  readonly unassigned: Set<string>;
-}
 
 /**
  * The worker side of the LiveKit agent protocol: registers, answers availability through
@@ -93,7 +81,7 @@ export class WorkerConnection {
   /** Reports WS_FULL from now on; refusing requests stays the handler's decision. */
   setDraining(draining = true): void {
     this.draining = draining;
-    this.sendStatus();
+    this.session?.reportStatus();
   }
 
   /**
@@ -102,7 +90,7 @@ export class WorkerConnection {
    * learns it at once rather than at the next interval.
    */
   refreshStatus(): void {
-    if (this.session && this.computeStatus().status !== this.session.lastSentStatus) this.sendStatus();
+    if (this.session && this.computeStatus().status !== this.session.lastSentStatus) this.session.reportStatus();
   }
 
   /**
@@ -158,11 +146,9 @@ export class WorkerConnection {
     if (previous.name === 'registered' && this.session) {
       const session = this.session;
       this.session = undefined;
-      session.updateTimer?.cancel();
-      session.liveness.stop();
       // LiveKit sends an accepted job's assignment on the socket that accepted it; that
       // socket is gone, so the slots held for those jobs will never be used.
-      for (const jobId of session.unassigned) this.release(jobId, 'socket_lost');
+      for (const jobId of session.end()) this.release(jobId, 'socket_lost');
     }
   }
 
@@ -189,91 +175,52 @@ export class WorkerConnection {
       socket.terminate();
       throw this.connectionError('the connection was closed');
     }
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const fail = (reason: string, cause?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        timeout.cancel();
-        socket.terminate();
-        // A failed first attempt closes the connection; a failed reconnect waits for the next.
-        if (!this.apply({ type: 'failed_to_start', socket })) this.apply({ type: 'lost', socket });
-        reject(this.connectionError(reason, cause));
-      };
-      const timeout = this.opts.clock.setTimer(
-        () => fail(`no register response within ${this.opts.registerTimeoutMs} ms`),
-        this.opts.registerTimeoutMs,
-      );
-      socket.on('unexpected-response', (_request, response) => {
-        fail(`server answered the upgrade with HTTP ${response.statusCode ?? 'unknown'}`);
-      });
-      socket.on('error', (error) => {
-        if (!settled) fail(error.message, error);
-        else this.diagnose('socket_error', error.message, error);
-      });
-      socket.on('open', () => {
-        this.sendOn(socket, registerMessage(this.opts));
-      });
-      socket.on('ping', () => this.heard(socket));
-      socket.on('pong', () => this.heard(socket));
-      socket.on('message', (data, isBinary) => {
-        this.heard(socket);
-        let message: ServerMessage;
-        try {
-          message = decodeServerMessage(data, isBinary);
-        } catch (error) {
-          this.diagnose('protocol_error', 'could not decode a server message', error);
-          return;
-        }
-        if (settled) {
-          if (this.isCurrent(socket) && this.connected) this.onServerMessage(message);
-          return;
-        }
-        if (message.message.case !== 'register') {
-          fail(`expected register as the first server message; got ${message.message.case ?? 'an empty message'}`);
-          return;
-        }
-        settled = true;
-        timeout.cancel();
-        if (!this.apply({ type: 'registered', socket, workerId: message.message.value.workerId })) {
-          socket.terminate();
-          reject(this.connectionError('the connection was closed'));
-          return;
-        }
-        this.events.emit('registered', { workerId: message.message.value.workerId, serverInfo: message.message.value.serverInfo, reconnected: reconnect });
-        resolve();
-      });
-      socket.on('close', (code, reason) => {
-        if (!settled) fail(`socket closed before registration (code ${code})`);
-        else this.apply({ type: 'lost', socket }, () => this.events.emit('disconnected', { code, reason: reason.toString() }));
-      });
+    await awaitRegistration(socket, {
+      clock: this.opts.clock,
+      registerTimeoutMs: this.opts.registerTimeoutMs,
+      register: registerMessage(this.opts),
+      sendOn: (s, message) => this.sendOn(s, message),
+      registered: (s, workerId, serverInfo) => {
+        if (!this.apply({ type: 'registered', socket: s, workerId })) return false;
+        this.events.emit('registered', { workerId, serverInfo, reconnected: reconnect });
+        return true;
+      },
+      // A failed first attempt closes the connection; a failed reconnect waits for the next.
+      failed: (s) => {
+        if (!this.apply({ type: 'failed_to_start', socket: s })) this.apply({ type: 'lost', socket: s });
+      },
+      lost: (s, code, reason) => this.apply({ type: 'lost', socket: s }, () => this.events.emit('disconnected', { code, reason })),
+      heard: (s) => this.heard(s),
+      message: (s, message) => {
+        if (this.isCurrent(s) && this.connected) this.onServerMessage(message);
+      },
+      diagnose: (kind, message, error) => this.diagnose(kind, message, error),
+      connectionError: (reason, cause) => this.connectionError(reason, cause),
     });
   }
 
   private onRegistered(socket: WebSocket, workerId: string): void {
     this.lastWorkerId = workerId;
     this.backoff.reset();
-    // Live calls are untouched by a cut: their rooms do not depend on this socket.
-    const liveness = new LivenessWatch(
-      this.opts.clock,
-      this.opts.livenessTimeoutMs,
-      () => {
-        if (socket.readyState === WebSocket.OPEN) socket.ping();
+    const session = new RegisteredSession(socket, {
+      clock: this.opts.clock,
+      livenessTimeoutMs: this.opts.livenessTimeoutMs,
+      updateIntervalMs: this.opts.updateIntervalMs,
+      onSilent: (silentMs) => this.diagnose('liveness_timeout', `nothing from the server for ${silentMs} ms; reconnecting`),
+      sendStatus: () => {
+        const value = this.computeStatus();
+        return this.send(new WorkerMessage({ message: { case: 'updateWorker', value } })) ? value.status : undefined;
       },
-      (silentMs) => {
-        this.diagnose('liveness_timeout', `nothing from the server for ${silentMs} ms; reconnecting`);
-        socket.terminate();
-      },
-    );
-    this.session = { lastSentStatus: undefined, updateTimer: undefined, liveness, unassigned: new Set() };
-    this.sendStatus();
+    });
+    this.session = session;
+    session.reportStatus();
     for (const update of this.pendingJobUpdates.splice(0)) this.sendOn(socket, update);
-    this.scheduleUpdate();
+    session.scheduleReports();
   }
 
   /** Anything from the server (message, ping, pong) shows the socket is alive. */
   private heard(socket: WebSocket): void {
-    if (this.isCurrent(socket)) this.session?.liveness.heard();
+    if (this.isCurrent(socket)) this.session?.heard();
   }
 
   private onServerMessage(message: ServerMessage): void {
@@ -352,23 +299,6 @@ export class WorkerConnection {
     }
   }
 
-  private sendStatus(): void {
-    const session = this.session;
-    if (!session) return;
-    const value = this.computeStatus();
-    if (this.send(new WorkerMessage({ message: { case: 'updateWorker', value } }))) session.lastSentStatus = value.status;
-  }
-
-  private scheduleUpdate(): void {
-    const session = this.session;
-    if (!session) return;
-    session.updateTimer = this.opts.clock.setTimer(() => {
-      if (this.session !== session) return;
-      this.sendStatus();
-      this.scheduleUpdate();
-    }, this.opts.updateIntervalMs);
-  }
-
   private scheduleReconnect(): void {
     const delayMs = this.backoff.next();
     this.events.emit('reconnecting', { attempt: this.backoff.attempts, delayMs });
@@ -398,7 +328,7 @@ export class WorkerConnection {
 
   private sendOn(socket: WebSocket, message: WorkerMessage): boolean {
     if (socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(message.toBinary(), (error) => {
+    sendBatched(socket, message.toBinary(), (error) => {
       if (error) this.diagnose('send_failed', `could not send ${message.message.case ?? 'a message'}`, error);
     });
     return true;

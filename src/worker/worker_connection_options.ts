@@ -1,3 +1,4 @@
+import type { ServerInfo } from '@livekit/protocol';
 import { invalidOption } from '../errors.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { type BackoffOptions, validateBackoff } from '../util/backoff.js';
@@ -151,4 +152,11 @@ export function resolveWorkerConnectionOptions(options: WorkerConnectionOptions)
     onDiagnostic: options.onDiagnostic ?? (() => undefined),
     random: options.random ?? Math.random,
   };
+}
+
+/** What a `WorkerConnection` tells its listeners. */
+export interface WorkerConnectionEvents {
+  registered: { workerId: string; serverInfo: ServerInfo | undefined; reconnected: boolean };
+  disconnected: { code: number; reason: string };
+  reconnecting: { attempt: number; delayMs: number };
 }

@@ -14,6 +14,7 @@ import {
   rest,
   returnProbe,
 } from '../../src/admission/breaker_state.js';
+import { BUCKETS_PER_WINDOW, bucketStart, bucketWidthMs, tally } from '../../src/admission/outcome_window.js';
 
 const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2 };
 const T0 = 1_000_000;
@@ -25,7 +26,7 @@ describe('breaker state functions', () => {
   });
 
   it('admits without a probe while closed and leaves the state alone', () => {
-    const state = closed([{ at: T0, failed: true }]);
+    const state = closed([{ start: T0, successes: 0, failures: 1 }]);
     expect(admit(state, POLICY, T0)).toEqual({ next: state, result: { allowed: true, probeEpisode: null }, transitions: [] });
   });
 
@@ -80,7 +81,7 @@ describe('breaker state functions', () => {
 
   it('records a late probe outcome while closed as an ordinary sample', () => {
     const c = closed([], 4);
-    expect(recordOutcome(c, POLICY, T0, { failed: true, probeEpisode: 3 }).next).toEqual(closed([{ at: T0, failed: true }], 4));
+    expect(recordOutcome(c, POLICY, T0, { failed: true, probeEpisode: 3 }).next).toEqual(closed([{ start: T0, successes: 0, failures: 1 }], 4));
   });
 
   it('gives every half-open period a new episode id, also after a store forgot the tenant', () => {
@@ -112,7 +113,7 @@ describe('breaker state functions', () => {
   });
 
   it('comes to rest only when closed with every outcome out of the window', () => {
-    const recent = closed([{ at: T0, failed: true }], 5);
+    const recent = closed([{ start: T0, successes: 0, failures: 1 }], 5);
     expect(rest(recent, POLICY, T0 + POLICY.windowMs - 1)).toEqual({ next: recent, result: false, transitions: [] });
     expect(rest(recent, POLICY, T0 + POLICY.windowMs)).toEqual({ next: closed(), result: true, transitions: [] });
     expect(isPristine(rest(recent, POLICY, T0 + POLICY.windowMs).next)).toBe(true);
@@ -121,7 +122,7 @@ describe('breaker state functions', () => {
     for (const busy of [open(T0, POLICY, 1, 0), halfOpen(T0, 1, 3)]) {
       expect(rest(busy, POLICY, T0 + 10 * POLICY.windowMs)).toEqual({ next: busy, result: false, transitions: [] });
     }
-    expect([closed(), closed([], 1), closed([{ at: 0, failed: false }])].map(isPristine)).toEqual([true, false, false]);
+    expect([closed(), closed([], 1), closed([{ start: 0, successes: 1, failures: 0 }])].map(isPristine)).toEqual([true, false, false]);
   });
 
   it('reports an open breaker past its cooldown as half-open without changing it', () => {
@@ -141,7 +142,8 @@ describe('breaker state functions', () => {
           now += gapMs;
           history.push({ at: now, failed });
           const step = recordOutcome(state, POLICY, now, { failed, probeEpisode: null });
-          const window = history.filter((s) => s.at > now - POLICY.windowMs);
+          // An outcome counts while the start of its time slice is inside the window.
+          const window = history.filter((s) => bucketStart(s.at, POLICY.windowMs) > now - POLICY.windowMs);
           const failures = window.filter((s) => s.failed).length;
           const shouldOpen = window.length >= POLICY.minSamples && failures / window.length > POLICY.failureRatio;
           expect(step.next.name).toBe(shouldOpen ? 'open' : 'closed');
@@ -149,11 +151,45 @@ describe('breaker state functions', () => {
             expect(step.transitions).toEqual([{ from: 'closed', to: 'open', reason: 'failure_ratio' }]);
             return;
           }
-          expect(step.next).toEqual(closed(window));
+          if (step.next.name !== 'closed') throw new Error('expected closed');
+          expect(tally(step.next.buckets)).toEqual({ samples: window.length, failures });
+          expect(step.next.buckets.length).toBeLessThanOrEqual(BUCKETS_PER_WINDOW);
           state = step.next;
         }
       }),
       { numRuns: 500 },
     );
+  });
+  it('counts an outcome for at least the window less one slice and never longer than the window', () => {
+    const width = bucketWidthMs(POLICY.windowMs);
+    expect(width).toBe(POLICY.windowMs / BUCKETS_PER_WINDOW);
+    const count = (state: BreakerState) => (state.name === 'closed' ? tally(state.buckets).samples : -1);
+    // Recorded at a slice start: counts for exactly the window.
+    const atStart = recordOutcome(closed(), POLICY, T0, { failed: true, probeEpisode: null }).next;
+    expect(rest(atStart, POLICY, T0 + POLICY.windowMs - 1).result).toBe(false);
+    expect(rest(atStart, POLICY, T0 + POLICY.windowMs).result).toBe(true);
+    // Recorded just before a slice ends: leaves with its slice, one slice early at most.
+    const late = recordOutcome(closed(), POLICY, T0 + width - 1, { failed: true, probeEpisode: null }).next;
+    expect(count(late)).toBe(1);
+    expect(rest(late, POLICY, T0 + POLICY.windowMs - 1).result).toBe(false);
+    expect(rest(late, POLICY, T0 + POLICY.windowMs).result).toBe(true);
+  });
+
+  it('keeps a bounded number of slices whatever the number of outcomes', () => {
+    let state: BreakerState = closed();
+    const busy: BreakerPolicy = { ...POLICY, failureRatio: 0.99 };
+    for (let i = 0; i < 50_000; i++) {
+      state = recordOutcome(state, busy, T0 + i, { failed: i % 10 === 0, probeEpisode: null }).next;
+    }
+    if (state.name !== 'closed') throw new Error('expected closed');
+    expect(state.buckets.length).toBe(BUCKETS_PER_WINDOW);
+    // The last 10 s of 1-per-ms outcomes, slice-aligned: 19 full slices and the current one.
+    expect(tally(state.buckets)).toEqual({ samples: 10_000, failures: 1_000 });
+  });
+
+  it('counts an outcome stamped before the newest slice (a lagging clock) in the newest slice', () => {
+    const ahead = recordOutcome(closed(), POLICY, T0 + 2_000, { failed: false, probeEpisode: null }).next;
+    const behind = recordOutcome(ahead, POLICY, T0, { failed: true, probeEpisode: null }).next;
+    expect(behind).toEqual(closed([{ start: T0 + 2_000, successes: 1, failures: 1 }]));
   });
 });

@@ -11,7 +11,8 @@ import {
   type SessionOutcome,
 } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, flush } from '../helpers/calls.js';
+import { flush } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 const ASSIGNMENT_TIMEOUT_MS = 1_000;
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella'] as const;

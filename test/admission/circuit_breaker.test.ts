@@ -8,7 +8,8 @@ import {
   type TenantSnapshot,
 } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, accepted, call, flush, refused } from '../helpers/calls.js';
+import { accepted, call, flush, refused } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 1 };
 

@@ -11,7 +11,8 @@ import {
   type Step,
 } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, accepted, call, flush } from '../helpers/calls.js';
+import { accepted, call, flush } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 /** Lets other pending admissions run, the way a network round trip to a remote store would. */
 async function roundTrip(): Promise<void> {
@@ -92,23 +93,23 @@ describe('InMemoryReservationStore', () => {
 describe('InMemoryBreakerStore', () => {
   it('reads an unknown tenant as closed and lists only tenants it has stored', async () => {
     const store = new InMemoryBreakerStore();
-    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [], episode: 0 });
+    expect(await store.read('acme')).toEqual({ name: 'closed', buckets: [], episode: 0 });
     expect(await store.tenants()).toEqual([]);
-    const applied = await store.update('acme', (state) => ({ next: { name: 'closed', samples: [{ at: 1, failed: true }], episode: 0 }, result: state.name, transitions: [] }));
+    const applied = await store.update('acme', (state) => ({ next: { name: 'closed', buckets: [{ start: 0, successes: 0, failures: 1 }], episode: 0 }, result: state.name, transitions: [] }));
     expect(applied.result).toBe('closed');
-    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [{ at: 1, failed: true }], episode: 0 });
+    expect(await store.read('acme')).toEqual({ name: 'closed', buckets: [{ start: 0, successes: 0, failures: 1 }], episode: 0 });
     expect(await store.tenants()).toEqual(['acme']);
   });
 
   it('keeps no state for a tenant written back to the pristine closed state', async () => {
     const store = new InMemoryBreakerStore();
-    await store.update('acme', () => ({ next: { name: 'closed', samples: [], episode: 0 }, result: undefined, transitions: [] }));
+    await store.update('acme', () => ({ next: { name: 'closed', buckets: [], episode: 0 }, result: undefined, transitions: [] }));
     expect(await store.tenants()).toEqual([]);
-    await store.update('acme', () => ({ next: { name: 'closed', samples: [{ at: 1, failed: false }], episode: 0 }, result: undefined, transitions: [] }));
+    await store.update('acme', () => ({ next: { name: 'closed', buckets: [{ start: 0, successes: 1, failures: 0 }], episode: 0 }, result: undefined, transitions: [] }));
     expect(await store.tenants()).toEqual(['acme']);
-    await store.update('acme', () => ({ next: { name: 'closed', samples: [], episode: 0 }, result: undefined, transitions: [] }));
+    await store.update('acme', () => ({ next: { name: 'closed', buckets: [], episode: 0 }, result: undefined, transitions: [] }));
     expect(await store.tenants()).toEqual([]);
-    expect(await store.read('acme')).toEqual({ name: 'closed', samples: [], episode: 0 });
+    expect(await store.read('acme')).toEqual({ name: 'closed', buckets: [], episode: 0 });
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FakeTTS, ScriptedLLM } from '../../src/testing/index.js';
 import { cli } from '../helpers/cli_context.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 // Every `--json` output, pinned: `.strict()` fails on a field added or removed without
 // a decision (and a schemaVersion bump when a field changes meaning or disappears).
@@ -49,14 +49,17 @@ const verifySchema = z.object({
 }).strict();
 
 let root = '';
-let harness: PoolHarness;
+let harness: WorkerHarness;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'openrtc-json-'));
-  harness = await startPoolHarness(
-    { maxSessionsPerTenant: { 'acme-corp': 5 }, maxConcurrentSessions: 10, enableTenantCircuitBreaker: true, llm: new ScriptedLLM({ reply: (t) => `ok ${t}` }), tts: new FakeTTS() },
-    { telemetry: false, inspect: { dir: path.join(root, 'inspect') } },
-  );
+  harness = await startWorkerHarness({
+    pool: {
+      maxSessionsPerTenant: { 'acme-corp': 5 }, maxConcurrentSessions: 10, enableTenantCircuitBreaker: true,
+      llm: new ScriptedLLM({ reply: (t) => `ok ${t}` }), tts: new FakeTTS(),
+    },
+    run: { telemetry: false, inspect: { dir: path.join(root, 'inspect') } },
+  });
   const call = harness.call('acme-corp', { turns: ['hello'], hangupAfterLastReply: false });
   await harness.server.waitFor(() => call.transcript.some((e) => e.from === 'agent'), 'the reply', 20_000);
 }, 40_000);

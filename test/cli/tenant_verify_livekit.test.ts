@@ -6,33 +6,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { FakeTTS, ScriptedLLM } from '../../src/testing/index.js';
 import { cli } from '../helpers/cli_context.js';
-import { API_KEY, API_SECRET, type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { API_KEY, API_SECRET } from '../helpers/server_credentials.js';
+import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 // With LIVEKIT_URL set, `tenant verify` dispatches a job through the server's agent
 // dispatch API (livekit-server-sdk's AgentDispatchClient) and checks the live worker on
 // this host through its inspector socket. The stand-in server answers that API as LiveKit
 // does, and its simulated caller says one line.
 let root = '';
-let harness: PoolHarness;
+let harness: WorkerHarness;
 let logFile = '';
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'openrtc-verify-lk-'));
   logFile = path.join(root, 'worker.log');
-  harness = await startPoolHarness(
-    {
+  harness = await startWorkerHarness({
+    pool: {
       llm: new ScriptedLLM({ reply: (t) => `shared ${t}` }),
       tts: new FakeTTS(),
       tenantConfig: { 'acme-corp': { llm: new ScriptedLLM({ reply: (t) => `acme ${t}`, provider: 'openai', model: 'gpt-4o', apiKey: 'acme-secret-key' }) } },
       maxSessionsPerTenant: { 'acme-corp': 5, 'full-co': 1 },
       enableTenantCircuitBreaker: true,
     },
-    {
+    run: {
       telemetry: { host: '127.0.0.1', port: 0, otlpTraces: false },
       inspect: { dir: path.join(root, 'inspect') },
       logger: createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: true }), otlp: false }),
     },
-  );
+  });
 }, 60_000);
 
 afterAll(async () => {

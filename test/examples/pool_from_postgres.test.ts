@@ -1,15 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { voice } from '@livekit/agents';
 import { AgentPool } from '../../src/index.js';
 import { ManualClock, ScriptedLLM } from '../../src/testing/index.js';
 import { CREATE_TENANTS_TABLE, postgresTenantLoader } from '../../examples/agency/pool_from_postgres.js';
-
-class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'help' });
-  }
-}
+import { SupportAgent } from '../helpers/test_agent.js';
 
 const db = new pg.Pool({ connectionString: process.env.OPENRTC_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test', max: 2 });
 const TENANTS = ['pgtest-acme', 'pgtest-globex'];

@@ -1,17 +1,12 @@
 import { AudioFrame } from '@livekit/rtc-node';
-import { VADEventType, initializeLogger, voice } from '@livekit/agents';
+import { VADEventType, initializeLogger } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool } from '../../src/index.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { sileroVadPerSession } from '../../examples/agency/silero_vad.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
-
-class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'help' });
-  }
-}
 
 /** 16 kHz mono: a loud 300 Hz tone with harmonics for `speechMs`, then silence. */
 function speechThenSilence(speechMs: number, silenceMs: number): AudioFrame[] {

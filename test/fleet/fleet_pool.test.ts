@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, type BreakerPolicy, RedisBreakerStore, RedisReservationStore, type StoreModeEvent } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, accepted, call, refused } from '../helpers/calls.js';
-import { OwnRedis, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
+import { accepted, call, refused } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
+import { ownRedisPerSuite, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
 import type { AdmissionTicket } from '../../src/index.js';
 
 /*
@@ -146,19 +147,7 @@ describe('a fleet of pools on one Redis', () => {
 });
 
 describe('a fleet pool when Redis stops and comes back', () => {
-  let redis: OwnRedis;
-
-  beforeAll(async () => {
-    redis = await OwnRedis.start();
-  });
-
-  afterEach(async () => {
-    await redis.resume();
-  });
-
-  afterAll(async () => {
-    await redis.stop();
-  });
+  const redis = ownRedisPerSuite();
 
   for (const policy of ['fail-closed', 'fail-open'] as const) {
     it(`${policy}: does what it declares during the outage, loses no session and counts none twice after`, async () => {

@@ -5,7 +5,7 @@ import { TenantCircuitBreaker } from '../../src/admission/circuit_breaker.js';
 import { OpenRtcError } from '../../src/errors.js';
 import { RedisBreakerStore, type RedisBreakerStoreOptions } from '../../src/fleet/redis_breaker_store.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { OwnRedis, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
+import { ownRedisPerSuite, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
 
 const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2 };
 
@@ -74,6 +74,32 @@ describe('RedisBreakerStore', () => {
     for (const breaker of fleet) expect(await breaker.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
   });
 
+  it('keeps the stored state small however many outcomes the window holds', async () => {
+    keyPrefix = uniquePrefix('breaker-bounded');
+    const clock = new ManualClock();
+    const [a, b] = await fleetOf(2, clock);
+    for (let i = 0; i < 400; i++) {
+      await (i % 2 === 0 ? a! : b!).record('acme', { failed: i % 5 === 0, probeEpisode: null });
+      clock.advance(POLICY.windowMs / 100);
+    }
+    const stored = await admin.hget(`${keyPrefix}breaker:tenant:acme`, 's');
+    const state = JSON.parse(stored ?? 'null') as { name: string; buckets: unknown[] };
+    expect(state.name).toBe('closed');
+    expect(state.buckets.length).toBeLessThanOrEqual(20);
+    // One outcome every 100 ms: the window holds the last 100, less the slice that just left.
+    expect(b!.status('acme')).toEqual({ state: 'closed', samples: 95, failures: 19, trips: 0 });
+  });
+
+  it('reads a closed state written with a per-outcome window as closed with an empty window', async () => {
+    keyPrefix = uniquePrefix('breaker-legacy');
+    const [a] = await fleetOf(1, new ManualClock());
+    const legacy = { name: 'closed', samples: [{ at: 1, failed: true }], episode: 42 };
+    await admin.hset(`${keyPrefix}breaker:tenant:acme`, 'v', '3', 's', JSON.stringify(legacy));
+    expect(await stores[0]!.read('acme')).toEqual({ name: 'closed', buckets: [], episode: 42 });
+    await a!.record('acme', { failed: true, probeEpisode: null });
+    expect(a!.status('acme')).toEqual({ state: 'closed', samples: 1, failures: 1, trips: 0 });
+  });
+
   it('writes nothing for a decision that changes nothing', async () => {
     keyPrefix = uniquePrefix('breaker-noop');
     const [a] = await fleetOf(1, new ManualClock());
@@ -83,19 +109,7 @@ describe('RedisBreakerStore', () => {
 });
 
 describe('RedisBreakerStore while Redis is unavailable', () => {
-  let redis: OwnRedis;
-
-  beforeAll(async () => {
-    redis = await OwnRedis.start();
-  });
-
-  afterEach(async () => {
-    await redis.resume();
-  });
-
-  afterAll(async () => {
-    await redis.stop();
-  });
+  const redis = ownRedisPerSuite();
 
   it('fail-open confines a failing tenant locally, then follows the fleet state again', async () => {
     const client = await connected(testClient(redis.url));

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, RedisReservationStore } from '../../src/index.js';
-import { SupportAgent, accepted, call } from '../helpers/calls.js';
+import { accepted, call } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 import { SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix } from '../helpers/redis.js';
 
 const TTL_MS = 3_000;

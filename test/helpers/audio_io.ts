@@ -22,13 +22,22 @@ export class PushedAudioInput extends voice.AudioInput {
   }
 }
 
-/** An audio output that "plays" every segment the moment it is flushed. */
+/**
+ * An audio output that plays nothing and reports each segment played the moment it is
+ * flushed: with it, a text call's replies go through the session's TTS, as a call with a
+ * caller on the line would, so text-to-speech runs (and is billed) in tests without an SFU.
+ */
 export class InstantPlayout extends voice.AudioOutput {
-  private seconds = 0;
+  private playedSeconds = 0;
+  private playing = false;
 
   override async captureFrame(frame: AudioFrame): Promise<void> {
     await super.captureFrame(frame);
-    this.seconds += frame.samplesPerChannel / frame.sampleRate;
+    if (!this.playing) {
+      this.playing = true;
+      this.onPlaybackStarted(Date.now());
+    }
+    this.playedSeconds += frame.samplesPerChannel / frame.sampleRate;
   }
 
   override flush(): void {
@@ -42,8 +51,9 @@ export class InstantPlayout extends voice.AudioOutput {
 
   private finish(interrupted: boolean): void {
     if (this.pendingPlayoutSegments <= 0) return;
-    const playbackPosition = this.seconds;
-    this.seconds = 0;
+    const playbackPosition = this.playedSeconds;
+    this.playedSeconds = 0;
+    this.playing = false;
     this.onPlaybackFinished({ playbackPosition, interrupted });
   }
 }

@@ -1,7 +1,10 @@
 // Small helpers shared by the pool tests: building call requests and unwrapping decisions.
-import { voice } from '@livekit/agents';
 import { expect } from 'vitest';
 import type { AdmissionDecision, AdmissionTicket, CallRequest, RefusalReason } from '../../src/index.js';
+import { AgentPool } from '../../src/pool/agent_pool.js';
+import type { AgentPoolOptions } from '../../src/pool/options.js';
+import { ManualClock } from '../../src/testing/manual_clock.js';
+import { SupportAgent } from './test_agent.js';
 
 let nextJob = 0;
 
@@ -37,14 +40,22 @@ export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-export class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'You are the support agent.' });
-  }
+/** A pool with one agent (`support`), a loader that answers defaults, and a manual clock. */
+export function makePool(options: Partial<AgentPoolOptions> = {}): { pool: AgentPool; clock: ManualClock } {
+  const clock = new ManualClock();
+  const pool = new AgentPool({
+    agent: SupportAgent,
+    tenantConfig: () => null,
+    clock,
+    deploymentVersion: 'test-deploy',
+    ...options,
+  });
+  return { pool, clock };
 }
 
-export class SalesAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'You are the sales agent.' });
-  }
+/** Admits a call and starts it; fails the test when refused. */
+export async function startSession(pool: AgentPool, clock: ManualClock, tenant: string): Promise<AdmissionTicket> {
+  const ticket = accepted(await pool.admit(call(tenant)));
+  ticket.markStarted(clock.now());
+  return ticket;
 }

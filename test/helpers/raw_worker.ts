@@ -1,9 +1,8 @@
 import { JobType, ServerMessage, WorkerMessage } from '@livekit/protocol';
 import { AccessToken } from 'livekit-server-sdk';
 import { WebSocket } from 'ws';
+import { API_KEY, API_SECRET } from './server_credentials.js';
 
-export const API_KEY = 'devkey';
-export const API_SECRET = 'devsecret-devsecret-devsecret-0123';
 
 /** A bare protobuf worker, so the server is tested without our own connection in the way. */
 export class RawWorker {

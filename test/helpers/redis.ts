@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 /** The Redis every test shares (CI starts it): tests keep to a key prefix of their own. */
 export const SHARED_REDIS_URL = process.env.OPENRTC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -49,22 +50,23 @@ export async function freePort(): Promise<number> {
 /** A redis-server of the test's own, on its own port, without persistence: stopping it loses everything. */
 export class OwnRedis {
   private proc: ChildProcess | undefined;
-
-  private constructor(readonly port: number) {}
+  private port: number | undefined;
 
   static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
+    const redis = new OwnRedis();
     await redis.resume();
     return redis;
   }
 
   get url(): string {
+    if (this.port === undefined) throw new Error('the test redis-server was never started');
     return `redis://127.0.0.1:${this.port}`;
   }
 
   /** Starts (again) on the same port and waits until it answers; does nothing while it runs. */
   async resume(): Promise<void> {
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) return;
+    this.port ??= await freePort();
     this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
@@ -89,6 +91,15 @@ export class OwnRedis {
       proc.kill('SIGKILL');
     });
   }
+}
+
+/** A redis-server for a describe block: started before its tests, running again after each, stopped after all. */
+export function ownRedisPerSuite(): OwnRedis {
+  const redis = new OwnRedis();
+  beforeAll(() => redis.resume());
+  afterEach(() => redis.resume());
+  afterAll(() => redis.stop());
+  return redis;
 }
 
 /** Polls an async check until it holds. */

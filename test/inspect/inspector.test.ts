@@ -8,11 +8,11 @@ import { listHostWorkers, readWorkerState, sendRaw } from '../../src/inspect/ins
 import { INSPECT_PROTOCOL_VERSION, type InspectResponse, MAX_REQUEST_BYTES } from '../../src/inspect/protocol.js';
 import { prepareSocketDir } from '../../src/inspect/socket_dir.js';
 import { FakeTTS, ScriptedLLM } from '../../src/testing/index.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 let root = '';
 let dir = '';
-const harnesses: PoolHarness[] = [];
+const harnesses: WorkerHarness[] = [];
 const children: ChildProcess[] = [];
 
 beforeEach(async () => {
@@ -28,10 +28,11 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function worker(tenantCaps: Record<string, number> = {}): Promise<PoolHarness> {
-  const harness = await startPoolHarness({
-    maxSessionsPerTenant: tenantCaps, maxConcurrentSessions: 10, llm: new ScriptedLLM({ reply: (text) => `noted: ${text}` }), tts: new FakeTTS(),
-  }, { telemetry: false, inspect: { dir } });
+async function worker(tenantCaps: Record<string, number> = {}): Promise<WorkerHarness> {
+  const harness = await startWorkerHarness({
+    pool: { maxSessionsPerTenant: tenantCaps, maxConcurrentSessions: 10, llm: new ScriptedLLM({ reply: (text) => `noted: ${text}` }), tts: new FakeTTS() },
+    run: { telemetry: false, inspect: { dir } },
+  });
   harnesses.push(harness);
   return harness;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shutdownLogger } from '../../src/telemetry/logger.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { startOtlpReceiver } from '../telemetry/otlp_receiver.js';
-import { type Harness, startHarness } from '../telemetry/worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 type AnyValue = { stringValue?: string; intValue?: number | string; boolValue?: boolean };
 interface KeyValue { key: string; value: AnyValue }
@@ -21,11 +21,12 @@ let jobId: string;
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  h = await startHarness({
-    telemetry: { otlpTraces: { url: `${receiver.url}/v1/traces` } },
-    logger: { level: 'info', otlp: { url: `${receiver.url}/v1/logs`, protocol: 'http', scheduledDelayMillis: 50 } },
+  h = await startWorkerHarness({
+    observe: { telemetry: { otlpTraces: { url: `${receiver.url}/v1/traces` } }, logger: { level: 'info', otlp: { url: `${receiver.url}/v1/logs`, protocol: 'http', scheduledDelayMillis: 50 } } },
     pool: {
       tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (t) => `Acme: ${t}`, provider: 'openai', model: 'gpt-4o' }) } },
+      // The default trace policy records agents-js's spans for a tenth of calls; this one call needs them.
+      tracing: { agentSpanShare: 1 },
     },
   });
   const call = h.call('acme', ['hello there']);
@@ -35,7 +36,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
   // The logger's shutdown blocks this thread while its transport exports, and this
   // receiver runs on this thread: let the last batches arrive first (the transport sends
   // every 50 ms), so the shutdown has nothing left to send.

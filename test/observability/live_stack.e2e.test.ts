@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { renderRuleFile } from '../../alerts/src/render.js';
 import type { RuleGroup } from '../../alerts/src/rules.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
-import { type Harness, startHarness } from '../telemetry/worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
 import {
   DASHBOARD_FILES, type PromTarget, prometheusTargets, readDashboard, substitute, variableQuery,
 } from './dashboard_json.js';
@@ -48,8 +48,8 @@ beforeAll(async () => {
     initech: { llm: new ScriptedLLM({ failWith: 'provider unavailable', provider: 'openai', model: 'gpt-4o-mini' }) },
     newco: { llm: new ScriptedLLM({ reply: (t) => `Newco: ${t}`, provider: 'openai', model: 'gpt-4o-mini' }) },
   };
-  h = await startHarness({
-    spans: false,
+  h = await startWorkerHarness({
+    observe: { spans: false },
     pool: {
       tenantConfig: (tenant) => Promise.resolve(providers[tenant] ?? null),
       maxSessionsPerTenant: { globex: 1 },
@@ -79,7 +79,7 @@ beforeAll(async () => {
 
   // newco: its very first call, held until Prometheus has seen it running, then read the
   // onboarding panels as an operator verifying the onboarding would.
-  const first = h.call('newco', ['hello, first call'], { script: { hangupAfterLastReply: false } });
+  const first = h.call('newco', { turns: ['hello, first call'], turnTimeoutMs: 10_000, hangupAfterLastReply: false });
   await h.server.waitFor(() => first.transcript.some((t) => t.from === 'agent'), 'newco to answer');
   await stack.waitFor('openrtc_sessions_active{tenant="newco"} == 1', (r) => r.length === 1, 'newco running');
   first.hangup();
@@ -98,7 +98,7 @@ beforeAll(async () => {
   }
 
   // globex: one call holds its only slot, a second one is refused meanwhile; then one more.
-  const held = h.call('globex', ['open a ticket'], { script: { hangupAfterLastReply: false } });
+  const held = h.call('globex', { turns: ['open a ticket'], turnTimeoutMs: 10_000, hangupAfterLastReply: false });
   await h.server.waitFor(() => held.transcript.some((t) => t.from === 'agent'), 'globex to answer');
   expect(await h.call('globex', ['me too']).availability).toMatchObject({ available: false });
   held.hangup();
@@ -115,7 +115,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
   await webhook?.close();
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
 }, 30_000);
 
 const ONBOARDING = ['First session seen', 'Sessions since worker start, by agent', 'Admission decisions since worker start',

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { voice } from '@livekit/agents';
 import { AgentPool } from '../../src/pool/agent_pool.js';
 import type { AdmissionEvent } from '../../src/telemetry/pool_events.js';
-
-class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'help' });
-  }
-}
+import { SupportAgent } from '../helpers/test_agent.js';
 
 describe('admission past the answer deadline', () => {
   it('refuses with answer_timeout, takes no slot, and counts the refusal like any other', async () => {

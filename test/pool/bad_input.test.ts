@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, OpenRtcError } from '../../src/index.js';
 import { POOL_OPTION_NAMES } from '../../src/pool/options.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SalesAgent, SupportAgent, accepted, call, refused } from '../helpers/calls.js';
+import { accepted, call, refused } from '../helpers/calls.js';
+import { SalesAgent, SupportAgent } from '../helpers/test_agent.js';
 
 const RULE = "must be 1-128 characters of letters, digits, '-' or '_'";
 
@@ -237,6 +238,11 @@ describe('constructor validation', () => {
     ['a misspelled circuitBreaker key', { enableTenantCircuitBreaker: true, circuitBreaker: { failureRate: 0.2 } },
       '`circuitBreaker.failureRate` is not a breaker policy field (known: failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes)'],
     ['sessionOptions that is not an object', { sessionOptions: 3 }, '`sessionOptions` must be an object of AgentSession options; got 3'],
+    ['tracing.agentSpanShare: 1.5', { tracing: { agentSpanShare: 1.5 } }, '`tracing.agentSpanShare` must be a number from 0 to 1; got 1.5'],
+    ['tracing.agentSpanShare: NaN', { tracing: { agentSpanShare: NaN } }, '`tracing.agentSpanShare` must be a number from 0 to 1; got NaN'],
+    ['tracing.fullTrace that is not a function', { tracing: { fullTrace: true } }, '`tracing.fullTrace` must be a function (call) => boolean; got true'],
+    ['a misspelled tracing key', { tracing: { share: 0.5 } }, '`tracing.share` is not a trace policy field (known: agentSpanShare, fullTrace)'],
+    ['tracing that is not an object', { tracing: 0.5 }, '`tracing` must be an object with `agentSpanShare` and/or `fullTrace`; got 0.5'],
   ];
 
   it.each(cases)('rejects %s with invalid_option', (_label, options, message) => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AdmissionEvent, AgentPool, type Diagnostic, type PoolEventMap } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, accepted, call, flush, refused } from '../helpers/calls.js';
+import { accepted, call, flush, refused } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

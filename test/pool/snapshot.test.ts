@@ -2,7 +2,8 @@ import { initializeLogger, voice } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, SNAPSHOT_SCHEMA_VERSION } from '../../src/index.js';
 import { FakeTTS, ManualClock } from '../../src/testing/index.js';
-import { SalesAgent, SupportAgent, accepted, call, refused } from '../helpers/calls.js';
+import { accepted, call, refused } from '../helpers/calls.js';
+import { SalesAgent, SupportAgent } from '../helpers/test_agent.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 

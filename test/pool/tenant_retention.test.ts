@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentPool, type RuntimeSnapshot } from '../../src/index.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { SupportAgent, accepted, call, flush, refused } from '../helpers/calls.js';
+import { accepted, call, flush, refused } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 import { heapAfterGc } from '../helpers/heap.js';
 import { type Scrape, scrape } from '../telemetry/prometheus_text.js';
 

@@ -1,16 +1,10 @@
-import { voice } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentPool, type SessionEndedEvent } from '../../src/index.js';
 import { DispatchServer, ScriptedLLM } from '../../src/testing/index.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 const apiKey = 'rtc-key';
 const apiSecret = 'rtc-secret-long-enough-for-hs256-signing';
-
-class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'help' });
-  }
-}
 
 let server: DispatchServer | undefined;
 let pool: AgentPool | undefined;

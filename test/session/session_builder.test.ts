@@ -163,6 +163,7 @@ describe('buildSession()', () => {
     const acme = await build(pool, 'acme');
     expect(pool.runtime.sessionContext(acme.ticket)).toEqual({
       tenant: 'acme', agent: 'support', sessionId: acme.ticket.jobId, jobId: acme.ticket.jobId, roomName: acme.ticket.roomName,
+      agentSpans: acme.ticket.agentSpans,
     });
     runWithSessionContext(pool.runtime.sessionContext(acme.ticket), () => {
       expect(currentSessionId()).toBe(acme.ticket.jobId);

@@ -6,7 +6,7 @@ import {
 } from '../../src/telemetry/attributes.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { parentId, spanOfJob, traceOf } from './span_query.js';
-import { type Harness, startHarness } from './worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 // What agents-js 1.9 creates for a text call answered by an LLM (no audio, no tools):
 // the session, the activity starting and draining with the agent's hooks, each reply and
@@ -19,7 +19,8 @@ const AGENTS_SPANS = [
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({
+  h = await startWorkerHarness({
+    observe: true,
     pool: {
       tenantConfig: {
         acme: { llm: new ScriptedLLM({ reply: (t) => `acme: ${t}`, provider: 'openai', model: 'gpt-4o' }) },
@@ -29,12 +30,14 @@ beforeAll(async () => {
       maxSessionsPerTenant: { globex: 1 },
       enableTenantCircuitBreaker: true,
       circuitBreaker: { minSamples: 2, failureRatio: 0.5, windowMs: 60_000, cooldownMs: 60_000 },
+      // Every call records agents-js's spans here; trace_policy.e2e.test.ts covers the share.
+      tracing: { agentSpanShare: 1 },
     },
   });
 });
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
 });
 
 const finished = async (): Promise<ReadableSpan[]> => {
@@ -87,7 +90,7 @@ describe('one call, one trace', () => {
   });
 
   it('records a tenant cap refusal as an event on the refused call\'s admission span', async () => {
-    const held = h.call('globex', ['first'], { script: { hangupAfterLastReply: false } });
+    const held = h.call('globex', { turns: ['first'], turnTimeoutMs: 10_000, hangupAfterLastReply: false });
     await h.server.waitFor(() => held.transcript.some((t) => t.from === 'agent'), 'globex to answer');
     const refused = h.call('globex', ['second']);
     expect(await refused.availability).toMatchObject({ available: false });

@@ -5,7 +5,7 @@ import { bindAgentsLogger } from '../../src/telemetry/agents_logger.js';
 import { REDACTED, createLogger } from '../../src/telemetry/logger.js';
 import { attachPoolLogging } from '../../src/telemetry/pool_logging.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
-import { call, makePool, startSession } from './fixtures.js';
+import { call, makePool, startSession } from '../helpers/calls.js';
 import { captureLines } from './log_capture.js';
 
 let telemetry: OpenRtcTelemetry | undefined;

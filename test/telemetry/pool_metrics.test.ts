@@ -4,7 +4,8 @@ import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import type { TelemetryDiagnostic } from '../../src/telemetry/pool_metrics.js';
 import { OPENRTC_VERSION } from '../../src/version.js';
-import { call, makePool, startSession } from './fixtures.js';
+import { call, makePool, startSession } from '../helpers/calls.js';
+import { REDIS_ONLY_FAMILIES } from '../helpers/store_families.js';
 import { type Scrape, familyOf, scrape, valueOf } from './prometheus_text.js';
 
 let telemetry: OpenRtcTelemetry | undefined;
@@ -197,8 +198,8 @@ describe('pool metrics over a real /metrics scrape', () => {
 
     const scraped = new Set(s.samples.map((x) => familyOf(s, x.name)).filter((name) => name !== 'target_info'));
     // Cost export has its own families, exported by the voicegateway exporter (tested with it).
-    // Shared-store calls happen only with the Redis stores; no test scrapes these three families yet.
-    const redisOnly = new Set(['openrtc_store_operation_duration_seconds', 'openrtc_store_errors_total', 'openrtc_store_mode_switches_total']);
+    // Shared-store calls happen only with the Redis stores: test/fleet/store_metrics.test.ts checks those families.
+    const redisOnly = new Set(REDIS_ONLY_FAMILIES);
     const poolFamilies = METRIC_CATALOG.filter((m) => !m.name.startsWith('openrtc_voicegateway_') && !redisOnly.has(m.name));
     const catalogued = new Set(poolFamilies.map((m) => m.name));
     expect([...scraped].filter((name) => !catalogued.has(name)), 'scraped but not catalogued').toEqual([]);

@@ -1,7 +1,8 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTTS, ScriptedLLM } from '../../src/testing/index.js';
-import { API_SECRET, type Harness, startHarness } from './worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
+import { API_SECRET } from '../helpers/server_credentials.js';
 
 // Provider keys, each unique, so a hit names the leak.
 const KEYS = {
@@ -31,9 +32,11 @@ beforeAll(async () => {
       tts: new FakeTTS({ failWith: '401 Unauthorized', apiKey: KEYS.initechTts }),
     },
   };
-  h = await startHarness({
-    logger: { level: 'debug' },
+  h = await startWorkerHarness({
+    observe: { logger: { level: 'debug' } },
     pool: {
+      // Every call records agents-js's spans, so every span they make is checked too.
+      tracing: { agentSpanShare: 1 },
       llm: new ScriptedLLM({ apiKey: KEYS.defaultLlm }),
       tenantConfig: (tenant) => Promise.resolve(tenantConfig[tenant] ?? null),
       maxSessionsPerTenant: { globex: 1 },
@@ -43,7 +46,7 @@ beforeAll(async () => {
   });
   // Healthy calls, a tenant on the default provider, a cap refusal, failures that open the
   // breaker, a refusal by the open breaker.
-  const held = h.call('globex', ['hold the line'], { script: { hangupAfterLastReply: false } });
+  const held = h.call('globex', { turns: ['hold the line'], turnTimeoutMs: 10_000, hangupAfterLastReply: false });
   await h.server.waitFor(() => held.transcript.some((t) => t.from === 'agent'), 'globex to answer');
   const capped = h.call('globex', ['me too']);
   await h.settle([capped, h.call('acme', ['hello', 'my key is safe?']), h.call('umbrella', ['default provider please'])]);
@@ -59,7 +62,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
 });
 
 function serializeSpan(span: ReadableSpan): string {

@@ -9,7 +9,8 @@ import { shutdownLogger } from '../../src/telemetry/logger.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { startOtlpReceiver } from './otlp_receiver.js';
-import { API_SECRET, type Harness, startHarness } from './worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
+import { API_SECRET } from '../helpers/server_credentials.js';
 
 // Each key unique and shaped the way real ones are, so a hit names the leak.
 const KEYS = {
@@ -76,10 +77,11 @@ beforeAll(async () => {
     process.stderr.write = writeErr;
   };
 
-  h = await startHarness({
-    logger: { level: 'debug', otlp: { url: `${receiver.url}/v1/logs`, protocol: 'http', scheduledDelayMillis: 50 } },
-    telemetry: { otlpTraces: { url: `${receiver.url}/v1/traces` } },
+  h = await startWorkerHarness({
+    observe: { logger: { level: 'debug', otlp: { url: `${receiver.url}/v1/logs`, protocol: 'http', scheduledDelayMillis: 50 } }, telemetry: { otlpTraces: { url: `${receiver.url}/v1/traces` } } },
     pool: {
+      // Every call records agents-js's spans, so every span they make is checked too.
+      tracing: { agentSpanShare: 1 },
       tenantConfig: async (tenant) => {
         await Promise.resolve();
         switch (tenant) {
@@ -118,7 +120,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   restoreStdout();
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
   if (h && receiver) {
     // Let what the worker logged while closing reach the receiver, so the transport has
     // nothing left to export at shutdown: shutting the logger down blocks this thread, and

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPAN_SESSION } from '../../src/telemetry/attributes.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { spanOfJob } from './span_query.js';
-import { type Harness, startHarness } from './worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
 
 const PINO_DEBUG = 20;
 const PINO_WARN = 40;
@@ -11,8 +11,8 @@ let h: Harness;
 const calls = new Map<string, { jobId: string; traceId: string }>();
 
 beforeAll(async () => {
-  h = await startHarness({
-    logger: { level: 'debug' },
+  h = await startWorkerHarness({
+    observe: { logger: { level: 'debug' } },
     pool: {
       tenantConfig: {
         acme: { llm: new ScriptedLLM({ reply: (t) => `acme: ${t}`, provider: 'openai', model: 'gpt-4o' }) },
@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
 });
 
 describe('logs written during concurrent sessions', () => {

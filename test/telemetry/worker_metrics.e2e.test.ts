@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
 import { ScriptedLLM } from '../../src/testing/index.js';
 import { OPENRTC_VERSION } from '../../src/version.js';
+import { REDIS_ONLY_FAMILIES } from '../helpers/store_families.js';
 import { type Scrape, familyOf, scrape, valueOf } from './prometheus_text.js';
 import { addTokens, expectedTokens } from './token_math.js';
-import { type Harness, SUPPORT_INSTRUCTIONS, startHarness } from './worker_harness.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
+import { SUPPORT_INSTRUCTIONS } from '../helpers/test_agent.js';
 
 // Three tenants through a real worker: acme is healthy, globex may run one call at a
 // time, initech's provider fails every request until its breaker opens.
@@ -22,8 +24,9 @@ const NOT_IN_TEXT_CALLS = [
   'openrtc_voicegateway_records_sent_total', 'openrtc_voicegateway_records_duplicate_total',
   'openrtc_voicegateway_records_retried_total', 'openrtc_voicegateway_records_dropped_total',
   'openrtc_voicegateway_buffered_records',
-  // Shared-store calls, errors and mode switches happen only with the Redis stores (test/fleet).
-  'openrtc_store_operation_duration_seconds', 'openrtc_store_errors_total', 'openrtc_store_mode_switches_total',
+  // Shared-store calls, errors and mode switches happen only with the Redis stores
+  // (checked by test/fleet/store_metrics.test.ts).
+  ...REDIS_ONLY_FAMILIES,
 ];
 
 let h: Harness;
@@ -38,8 +41,8 @@ beforeAll(async () => {
     globex: { llm: new ScriptedLLM({ reply: globexReply, provider: 'anthropic', model: 'claude-sonnet' }) },
     initech: { llm: new ScriptedLLM({ failWith: 'provider unavailable', provider: 'openai', model: 'gpt-4o-mini' }) },
   };
-  h = await startHarness({
-    spans: false,
+  h = await startWorkerHarness({
+    observe: { spans: false },
     pool: {
       // A loader, so config loads and their durations are measured.
       tenantConfig: (tenant) => Promise.resolve(providers[tenant] ?? null),
@@ -58,10 +61,10 @@ beforeAll(async () => {
 
   // acme: two calls one after the other, then one whose assignment the server loses.
   for (const turns of ACME_CALLS) await h.settle([track(h.call('acme', turns))]);
-  await h.settle([track(h.call('acme', ['anyone?'], { behaviour: { withholdAssignment: true } }))]);
+  await h.settle([track(h.call('acme', ['anyone?'], { withholdAssignment: true }))]);
 
   // globex: the first call holds its one slot; a second one is refused meanwhile.
-  const held = track(h.call('globex', GLOBEX_TURNS, { script: { hangupAfterLastReply: false } }));
+  const held = track(h.call('globex', { turns: GLOBEX_TURNS, turnTimeoutMs: 10_000, hangupAfterLastReply: false }));
   await h.server.waitFor(() => held.transcript.some((t) => t.from === 'agent'), 'globex to answer');
   const refused = track(h.call('globex', ['me too']));
   expect(await refused.availability).toMatchObject({ available: false });
@@ -82,7 +85,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
 });
 
 describe('a worker\'s /metrics after real calls of three tenants', () => {

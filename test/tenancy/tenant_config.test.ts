@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, type ConfigLoadEvent, type TenantConfigLoader, type TenantProviders } from '../../src/index.js';
 import { FakeTTS, ManualClock } from '../../src/testing/index.js';
 import { TenantConfigResolver } from '../../src/tenancy/tenant_config.js';
-import { SupportAgent, accepted, call, flush, refused } from '../helpers/calls.js';
+import { accepted, call, flush, refused } from '../helpers/calls.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 

@@ -3,7 +3,8 @@ import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
-import { API_KEY, API_SECRET, RawWorker } from '../helpers/raw_worker.js';
+import { RawWorker } from '../helpers/raw_worker.js';
+import { API_KEY, API_SECRET } from '../helpers/server_credentials.js';
 
 
 describe('DispatchServer', () => {

@@ -6,13 +6,12 @@ import { AgentServer, type JobRequest, ServerOptions, initializeLogger } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import { eventually } from '../helpers/eventually.js';
+import { API_KEY, API_SECRET } from '../helpers/server_credentials.js';
 
 /**
  * The stand-in is only worth its tests if LiveKit's own worker accepts it: this suite runs
  * the official agents-js AgentServer against it and watches every step of a dispatch.
  */
-const API_KEY = 'devkey';
-const API_SECRET = 'devsecret-devsecret-devsecret-0123';
 const AGENT_NAME = 'faithful';
 const FIXTURE = fileURLToPath(new URL('../fixtures/lifecycle_agent.mjs', import.meta.url));
 

@@ -7,7 +7,8 @@ import type { DispatchServerOptions } from '../../src/testing/dispatch_types.js'
 import { ManualClock } from '../../src/testing/manual_clock.js';
 import { JobType } from '@livekit/protocol';
 import { eventually } from '../helpers/eventually.js';
-import { API_KEY, API_SECRET, RawWorker, autoAnswer } from '../helpers/raw_worker.js';
+import { RawWorker, autoAnswer } from '../helpers/raw_worker.js';
+import { API_KEY, API_SECRET } from '../helpers/server_credentials.js';
 
 // The stand-in's defaults follow LiveKit's own dispatch (livekit/livekit pkg/agent and
 // pkg/service/agentservice.go; docs/architecture.md has the table). Each test pins one rule.

@@ -7,9 +7,8 @@ import { SimulatedRoomTransport } from '../../src/testing/simulated_room.js';
 import { WorkerConnection } from '../../src/worker/worker_connection.js';
 import { eventually } from '../helpers/eventually.js';
 import { RecordingHandler } from '../helpers/recording_handler.js';
+import { API_KEY, API_SECRET } from '../helpers/server_credentials.js';
 
-const API_KEY = 'devkey';
-const API_SECRET = 'devsecret-devsecret-devsecret-0123';
 
 /** The tiniest agent: echoes every user turn back. */
 function echo(connection: CallConnection): void {

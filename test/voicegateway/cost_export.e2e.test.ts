@@ -3,13 +3,14 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/telemetry/metric_catalog.js';
 import { SPAN_SESSION } from '../../src/telemetry/attributes.js';
-import { voice } from '@livekit/agents';
 import { type DispatchedCall, FakeTTS, ScriptedLLM, type StoredRequest } from '../../src/testing/index.js';
 import { costByTenantSql, costRowsByTraceSql } from '../../src/voicegateway/cost_queries.js';
 import { type Scrape, familyOf, scrape, valueOf } from '../telemetry/prometheus_text.js';
 import { spanOfJob } from '../telemetry/span_query.js';
-import { API_SECRET, type Harness, SUPPORT_INSTRUCTIONS, startHarness } from '../telemetry/worker_harness.js';
-import { DiscardAudioOutput } from './discard_audio.js';
+import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/worker_harness.js';
+import { API_SECRET } from '../helpers/server_credentials.js';
+import { SUPPORT_INSTRUCTIONS, SupportAgent } from '../helpers/test_agent.js';
+import { InstantPlayout } from '../helpers/audio_io.js';
 import { expandGrafanaSql } from './grafana_macros.js';
 import { type PgCollector, startPgCollector, virtualKey } from './pg_collector.js';
 
@@ -39,13 +40,9 @@ const MODELS: Record<string, { provider: string; model: string }> = {
 };
 
 // Replies are spoken (to nobody), so the session's TTS runs for every reply.
-class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: SUPPORT_INSTRUCTIONS });
-  }
-
+class SpeakingSupportAgent extends SupportAgent {
   override async onEnter(): Promise<void> {
-    this.session.output.audio = new DiscardAudioOutput(24_000);
+    this.session.output.audio = new InstantPlayout(24_000);
     await Promise.resolve();
   }
 }
@@ -67,9 +64,12 @@ beforeAll(async () => {
   c = await startPgCollector({ keys: { [KEYS.acme]: 'acme', [KEYS.globex]: 'globex', [AGENCY_KEY]: 'agency' } });
   llms = Object.fromEntries(Object.keys(TURNS).map((tenant) => [tenant, new ScriptedLLM({ reply: reply(tenant), ...MODELS[tenant] })]));
   acmeTts = new FakeTTS({ provider: 'cartesia', model: 'sonic-2', msPerCharacter: 1 });
-  h = await startHarness({
+  h = await startWorkerHarness({
+    observe: true,
     pool: {
-      agent: SupportAgent,
+      // Every call records agents-js's spans, so every span they make is checked too.
+      tracing: { agentSpanShare: 1 },
+      agents: { support: SpeakingSupportAgent },
       tenantConfig: {
         acme: { llm: llms.acme!, tts: acmeTts, voiceGatewayKey: KEYS.acme },
         globex: { llm: llms.globex!, voiceGatewayKey: KEYS.globex },
@@ -99,7 +99,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await h?.close();
+  expect((await h?.close()) ?? 0).toBe(0);
   await c?.close();
 });
 

@@ -1,18 +1,12 @@
 // A pool with admitted calls of three tenants and a voicegateway exporter attached to it,
 // delivering to a local collector over real HTTP, with its metrics on a real /metrics.
-import { voice } from '@livekit/agents';
 import { AgentPool } from '../../src/pool/agent_pool.js';
 import type { UsageEvent } from '../../src/telemetry/pool_events.js';
 import { type OpenRtcTelemetry, startTelemetry } from '../../src/telemetry/setup.js';
 import type { VoiceGatewayExporter } from '../../src/voicegateway/exporter.js';
 import type { VoiceGatewayOptions } from '../../src/voicegateway/options.js';
 import { type Scrape, scrape } from '../telemetry/prometheus_text.js';
-
-class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'help' });
-  }
-}
+import { SupportAgent } from '../helpers/test_agent.js';
 
 export interface LogLine {
   level: 'info' | 'warn' | 'error';

@@ -1,14 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { voice } from '@livekit/agents';
 import { AgentPool } from '../../src/pool/agent_pool.js';
 import { VoiceGatewayExporter } from '../../src/voicegateway/exporter.js';
 import { virtualKey } from './pg_collector.js';
-
-class SupportAgent extends voice.Agent {
-  constructor() {
-    super({ instructions: 'help' });
-  }
-}
+import { SupportAgent } from '../helpers/test_agent.js';
 
 const saved = { url: process.env.OPENRTC_VOICEGATEWAY_URL, key: process.env.OPENRTC_VOICEGATEWAY_KEY };
 afterEach(() => {

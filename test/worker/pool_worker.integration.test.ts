@@ -1,12 +1,12 @@
 import { initializeLogger } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPoolOptions } from '../../src/pool/options.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { AvailabilityRecord, SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ManualClock } from '../../src/testing/manual_clock.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { eventually } from '../helpers/eventually.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
 
 // The shared-process worker end to end: the stand-in LiveKit server on a real WebSocket,
 // real admission in the pool, a real agents-js AgentSession per call with fake providers.
@@ -37,17 +37,10 @@ const firstReply = (call: DispatchedCall): Promise<unknown> =>
   eventually(() => call.transcript.some((t) => t.from === 'agent'), `the first reply in ${call.roomName}`, 10_000);
 
 describe('PoolWorker against the stand-in server: admission', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('accepts exactly 5 of a 200-call burst for a tenant capped at 5, and holds the global cap across tenants', async () => {
-    harness = await startPoolHarness(threeTenants({ maxConcurrentSessions: 8 }));
-    const h = harness;
+    const h = await startHarness({ pool: threeTenants({ maxConcurrentSessions: 8 }) });
 
     // 200 simultaneous requests; each accepted call runs a session that stays live.
     const burst = Array.from({ length: 200 }, () => h.call('capped', HOLD, { ignoreWorkerStatus: true }));
@@ -110,14 +103,11 @@ describe('PoolWorker against the stand-in server: admission', () => {
 
   it('opens the failing tenant\'s breaker while the others keep completing, and admits a probe after the cooldown', async () => {
     const clock = new ManualClock(Date.now());
-    harness = await startPoolHarness(
-      threeTenants({
+    const h = await startHarness({ pool: threeTenants({
         clock,
         enableTenantCircuitBreaker: true,
         circuitBreaker: { minSamples: 3, failureRatio: 0.5, windowMs: 60_000, cooldownMs: 30_000, halfOpenProbes: 1 },
-      }),
-    );
-    const h = harness;
+      }) });
 
     // Three failing calls alongside healthy and capped ones.
     const failing = Array.from({ length: 3 }, () => h.call('failing', TWO_TURNS));
@@ -174,8 +164,7 @@ describe('PoolWorker against the stand-in server: admission', () => {
   });
 
   it('frees the slot of an accepted call whose assignment never comes, and accepts the tenant again', async () => {
-    harness = await startPoolHarness(threeTenants({ assignmentTimeoutMs: 300 }));
-    const h = harness;
+    const h = await startHarness({ pool: threeTenants({ assignmentTimeoutMs: 300 }) });
     const expired: string[] = [];
     h.pool.on('reservationExpired', (event) => expired.push(event.jobId));
 
@@ -198,5 +187,23 @@ describe('PoolWorker against the stand-in server: admission', () => {
     snap = h.snapshot();
     expect(snap.tenants.capped).toMatchObject({ started: 1, succeeded: 1, failed: 0 });
     expect(snap.totals).toMatchObject({ admitted: 6, expired: 5, succeeded: 1 });
+  });
+
+  it('ends a job whose assignment comes after its slot was released: failed at the server, never hosted', async () => {
+    const h = await startHarness({ pool: threeTenants({ assignmentTimeoutMs: 300 }) });
+    const expired: string[] = [];
+    h.pool.on('reservationExpired', (event) => expired.push(event.jobId));
+
+    const late = h.call('capped', TWO_TURNS, { withholdAssignment: true });
+    await expect(late.availability).resolves.toMatchObject({ available: true });
+    await eventually(() => expired.length === 1, 'the reservation to expire', 5_000);
+    await h.server.sendWithheldAssignment(late.jobId);
+
+    // Without the failed status the server would keep the job running with no agent.
+    await eventually(() => late.jobState?.status === 'failed', 'the server to see the late job end', 5_000);
+    expect(late.jobState?.error).toBe('assignment arrived after its reserved slot was released');
+    const snap = h.snapshot();
+    expect(snap.tenants.capped).toMatchObject({ active: 0, reserved: 0, started: 0 });
+    expect(snap.totals).toMatchObject({ admitted: 1, expired: 1, started: 0 });
   });
 });

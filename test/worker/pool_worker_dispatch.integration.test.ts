@@ -1,15 +1,13 @@
 import { initializeLogger } from '@livekit/agents';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AgentPool } from '../../src/pool/agent_pool.js';
 import type { AgentPoolOptions } from '../../src/pool/options.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
-import { SimulatedRoomTransport } from '../../src/testing/simulated_room.js';
-import type { PoolWorker, RunOptions } from '../../src/worker/pool_worker.js';
 import { eventually } from '../helpers/eventually.js';
-import { API_KEY, API_SECRET, OFFLINE_SESSION_OPTIONS, SupportAgent, tenantMetadata } from '../helpers/pool_harness.js';
+import { API_KEY, API_SECRET, tenantMetadata } from '../helpers/server_credentials.js';
+import { type WorkerHarness, type WorkerHarnessOptions, startWorkerHarness } from '../helpers/worker_harness.js';
 
 // Our worker against the stand-in with its LiveKit defaults (target load 0.7, weighted
 // random choice, a 3 s request deadline, retry after a refusal): the calls LiveKit would
@@ -19,34 +17,18 @@ beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
 const HOLD: SimulatedCallScript = { turns: ['hello'], hangupAfterLastReply: false };
 
-interface Member {
-  pool: AgentPool;
-  worker: PoolWorker;
-  workerId: string;
-  diagnostics: string[];
-}
+type Member = WorkerHarness & { workerId: string };
 
 describe('PoolWorker placed by the stand-in as LiveKit would place it', () => {
   let server: DispatchServer;
   const members: Member[] = [];
   let room = 0;
 
-  const join = async (poolOptions: AgentPoolOptions, runOptions: Partial<RunOptions> = {}): Promise<Member> => {
-    const pool = new AgentPool({ agent: SupportAgent, sessionOptions: OFFLINE_SESSION_OPTIONS, ...poolOptions });
-    const diagnostics: string[] = [];
+  const join = async (pool: AgentPoolOptions, run: WorkerHarnessOptions['run'] = {}): Promise<Member> => {
     const known = new Set(server.workers.map((w) => w.workerId));
-    const worker = await pool.start({
-      transport: new SimulatedRoomTransport(),
-      handleSignals: false,
-      telemetry: false,
-      onDiagnostic: (d) => diagnostics.push(`${d.code}: ${d.message}`),
-      ...runOptions,
-      url: server.url,
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
-    });
+    const harness = await startWorkerHarness({ server, pool, run: { telemetry: false, ...run } });
     const record = await server.waitFor(() => server.workers.find((w) => w.connected && !known.has(w.workerId)), 'the new worker');
-    const member = { pool, worker, workerId: record.workerId, diagnostics };
+    const member = { ...harness, workerId: record.workerId };
     members.push(member);
     return member;
   };
@@ -57,7 +39,7 @@ describe('PoolWorker placed by the stand-in as LiveKit would place it', () => {
   const reported = (m: Member) => server.workers.find((w) => w.workerId === m.workerId);
 
   afterEach(async () => {
-    await Promise.all(members.splice(0).map((m) => m.pool.drain(2_000)));
+    await Promise.all(members.splice(0).map((m) => m.close(2_000)));
     await server.waitFor(() => server.openSockets === 0, 'every socket to close', 5_000).catch(() => undefined);
     expect((await server.close()).openSockets).toBe(0);
   });

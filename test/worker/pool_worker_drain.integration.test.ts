@@ -1,10 +1,5 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { getJobContext, initializeLogger, voice } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RuntimeSnapshot } from '../../src/telemetry/runtime_snapshot.js';
-import { DispatchServer } from '../../src/testing/dispatch_server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ManualClock } from '../../src/testing/manual_clock.js';
@@ -13,7 +8,7 @@ import { eventually } from '../helpers/eventually.js';
 import type { JobAssignment } from '../../src/session/job_assignment.js';
 import type { JobHandler } from '../../src/worker/job_handler.js';
 import { WorkerConnection } from '../../src/worker/worker_connection.js';
-import { API_KEY, API_SECRET, type PoolHarness, startPoolHarness, tenantMetadata } from '../helpers/pool_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -30,26 +25,21 @@ class SlowToLeaveAgent extends voice.Agent {
 }
 
 describe('PoolWorker drain', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('refuses new calls with WS_FULL and `draining`, lets live sessions end, and cancels the one left at the timeout', async () => {
     // The drain deadline runs on the pool's clock: the test moves it, so the session left
     // running is still running when the deadline passes, however busy the machine is.
     const clock = new ManualClock();
-    harness = await startPoolHarness({
-      clock,
-      tenantConfig: {
-        acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) },
-        globex: { llm: new ScriptedLLM({ reply: (text) => `globex: ${text}` }) },
+    const h = await startHarness({
+      pool: {
+        clock,
+        tenantConfig: {
+          acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) },
+          globex: { llm: new ScriptedLLM({ reply: (text) => `globex: ${text}` }) },
+        },
       },
     });
-    const h = harness;
     const finishing = h.call('acme', HOLD);
     const lingering = h.call('globex', HOLD);
     const unassigned = h.call('acme', HOLD, { withholdAssignment: true });
@@ -95,22 +85,16 @@ describe('PoolWorker drain', () => {
 });
 
 describe('PoolWorker drain, edge cases', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('hosts a call whose assignment arrives during the drain until it ends, instead of abandoning it', async () => {
     // The worker connection is the real one; only assignments can be held back by the test.
     const held: JobAssignment[] = [];
     let holdAssignments = false;
     let deliver: (assignment: JobAssignment) => void = () => undefined;
-    harness = await startPoolHarness(
-      { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } },
-      {
+    const h = await startHarness({
+      pool: { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } },
+      run: {
         connection: (handler, settings) => {
           deliver = (assignment) => handler.onAssignment(assignment);
           const delaying: JobHandler = {
@@ -122,8 +106,7 @@ describe('PoolWorker drain, edge cases', () => {
           return new WorkerConnection({ ...settings, handler: delaying });
         },
       },
-    );
-    const h = harness;
+    });
     const first = h.call('acme', HOLD);
     await eventually(() => agentReplies(first).length === 1, 'the first call\'s reply', 10_000);
     holdAssignments = true;
@@ -148,101 +131,17 @@ describe('PoolWorker drain, edge cases', () => {
   });
 
   it('counts a session that ended by itself but is still tearing down at the timeout as completed, not cancelled', async () => {
-    harness = await startPoolHarness({
-      agent: SlowToLeaveAgent,
-      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+    const h = await startHarness({
+      pool: {
+        agent: SlowToLeaveAgent,
+        tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+      },
     });
-    const h = harness;
     const call = h.call('acme', { turns: ['hello', 'bye'] });
     await expect(call.ended).resolves.toEqual({ reason: 'hangup' });
     // The caller has left; the session's teardown (its slow shutdown callback) is under way.
     await expect(h.pool.drain(200)).resolves.toEqual({ completed: 1, cancelled: 0 });
     await expect(h.sessionEnded(call.jobId)).resolves.toMatchObject({ outcome: 'success' });
     expect(h.snapshot().tenants.acme).toMatchObject({ succeeded: 1, cancelled: 0 });
-  });
-});
-
-interface WorkerLine {
-  event: string;
-  jobId?: string;
-  outcome?: string;
-  code?: number;
-  snapshot?: RuntimeSnapshot;
-}
-
-describe('a worker process run with pool.run()', () => {
-  let server: DispatchServer | undefined;
-  let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
-
-  afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-    }
-    child = undefined;
-    const open = await server?.close();
-    server = undefined;
-    expect(open?.openSockets ?? 0).toBe(0);
-  });
-
-  it('drains on SIGTERM: refuses new calls, lets the live call finish, then exits 0', async () => {
-    server = await DispatchServer.start({ apiKey: API_KEY, apiSecret: API_SECRET });
-    const s = server;
-    const script = fileURLToPath(new URL('../fixtures/drain_worker.ts', import.meta.url));
-    const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      env: { ...process.env, OPENRTC_TEST_URL: s.url, OPENRTC_TEST_API_KEY: API_KEY, OPENRTC_TEST_API_SECRET: API_SECRET },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-    );
-    const lines = (): WorkerLine[] =>
-      stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as WorkerLine);
-
-    await s.waitForWorker({}, 20_000).catch((error: unknown) => {
-      throw new Error(`the worker process never registered (stderr: ${stderr.slice(-2000)})`, { cause: error });
-    });
-    const call = s.dispatch({ roomName: 'drain-live', jobMetadata: tenantMetadata('acme'), simulated: HOLD });
-    await eventually(() => agentReplies(call).length === 1, 'the first reply', 10_000);
-
-    proc.kill('SIGTERM');
-    await s.waitFor(() => s.workers[0]?.status === 'full', 'WS_FULL after SIGTERM', 5_000);
-    await eventually(() => lines().some((l) => l.event === 'draining'), 'the draining event', 5_000);
-    const refused = s.dispatch({ roomName: 'drain-new', jobMetadata: tenantMetadata('acme'), simulated: HOLD }, { ignoreWorkerStatus: true });
-    await expect(refused.availability).resolves.toMatchObject({ available: false });
-
-    // Still draining, still serving the live call.
-    call.say('still there?');
-    await eventually(() => agentReplies(call).length === 2, 'the reply during the drain', 5_000);
-    expect(agentReplies(call)).toEqual(['acme: hello', 'acme: still there?']);
-    expect(proc.exitCode).toBeNull();
-
-    const hungUpAt = Date.now();
-    call.hangup();
-    const exit = await exited;
-    expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.at).toBeGreaterThanOrEqual(hungUpAt);
-
-    const events = lines();
-    const ended = events.find((l) => l.event === 'sessionEnded' && l.jobId === call.jobId);
-    expect(ended).toMatchObject({ outcome: 'success' });
-    const last = events.at(-1);
-    expect(last?.event).toBe('exit');
-    expect(events.indexOf(ended!)).toBeLessThan(events.length - 1);
-    expect(last?.snapshot).toMatchObject({
-      draining: true,
-      activeSessions: 0,
-      rejectionsByReason: { draining: 1 },
-      totals: { admitted: 1, started: 1, succeeded: 1, failed: 0, cancelled: 0 },
-    });
-    expect(last?.snapshot?.tenants.acme).toMatchObject({ succeeded: 1, failed: 0, cancelled: 0 });
-    await s.waitFor(() => s.openSockets === 0, 'the worker sockets to close', 5_000);
   });
 });

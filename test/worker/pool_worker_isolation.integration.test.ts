@@ -1,9 +1,10 @@
 import { initializeLogger, voice } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
-import { type PoolHarness, SupportAgent, startPoolHarness } from '../helpers/pool_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
+import { SupportAgent } from '../helpers/test_agent.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -19,17 +20,11 @@ const SCRIPT: SimulatedCallScript = { turns: ['hello', 'thanks, bye'] };
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
 
 describe('PoolWorker isolation between tenants', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('a crashing entry and a hung turn fail only their own sessions; the worker stays up', async () => {
-    harness = await startPoolHarness(
-      {
+    const h = await startHarness({
+      pool: {
         agents: { support: SupportAgent, crashing: CrashingAgent },
         router: ({ tenant }) => (tenant === 'crashy' ? 'crashing' : 'support'),
         tenantConfig: {
@@ -38,9 +33,8 @@ describe('PoolWorker isolation between tenants', () => {
           hung: { llm: new ScriptedLLM({ hang: true }) },
         },
       },
-      { sessionTimeouts: { turnMs: 300 } },
-    );
-    const h = harness;
+      run: { sessionTimeouts: { turnMs: 300 } },
+    });
 
     const crashy = [h.call('crashy', SCRIPT), h.call('crashy', SCRIPT)];
     const hung = [h.call('hung', SCRIPT), h.call('hung', SCRIPT)];

@@ -1,31 +1,24 @@
 import { initializeLogger } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { scrape, valueOf } from '../telemetry/prometheus_text.js';
 import { eventually } from '../helpers/eventually.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
 
 describe('PoolWorker and the connection LiveKit keeps with it', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('replaces a socket that went silent within the liveness timeout plus one backoff, while the live call goes on', async () => {
     const livenessTimeoutMs = 1_500;
-    harness = await startPoolHarness(
-      { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } },
-      { livenessTimeoutMs, telemetry: false },
-    );
-    const h = harness;
+    const h = await startHarness({
+      pool: { tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } } },
+      run: { livenessTimeoutMs, telemetry: false },
+    });
     const live = h.call('acme', { turns: ['hello'], hangupAfterLastReply: false });
     await eventually(() => agentReplies(live).length === 1, 'the first reply', 10_000);
     const first = h.server.workers[0]!.workerId;
@@ -60,12 +53,13 @@ describe('PoolWorker and the connection LiveKit keeps with it', () => {
   });
 
   it('ends a job whose agent was removed from the room as failed, in LiveKit, the breaker and the metrics', async () => {
-    harness = await startPoolHarness({
-      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
-      enableTenantCircuitBreaker: true,
-      circuitBreaker: { minSamples: 1, failureRatio: 0.5 },
+    const h = await startHarness({
+      pool: {
+        tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+        enableTenantCircuitBreaker: true,
+        circuitBreaker: { minSamples: 1, failureRatio: 0.5 },
+      },
     });
-    const h = harness;
     const live = h.call('acme', { turns: ['hello'], hangupAfterLastReply: false });
     await eventually(() => agentReplies(live).length === 1, 'the first reply', 10_000);
 
@@ -81,8 +75,7 @@ describe('PoolWorker and the connection LiveKit keeps with it', () => {
   });
 
   it('reports a normal end before leaving the room, so LiveKit records success', async () => {
-    harness = await startPoolHarness({ tenantConfig: { acme: { llm: new ScriptedLLM() } } }, { telemetry: false });
-    const h = harness;
+    const h = await startHarness({ pool: { tenantConfig: { acme: { llm: new ScriptedLLM() } } }, run: { telemetry: false } });
     const calls = Array.from({ length: 3 }, () => h.call('acme', { turns: ['hello', 'bye'] }));
     await Promise.all(calls.map((c) => c.ended));
     await Promise.all(calls.map((c) => h.sessionEnded(c.jobId)));

@@ -1,28 +1,23 @@
 import { initializeLogger } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { eventually } from '../helpers/eventually.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
 
 describe('PoolWorker when the server connection drops', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('re-registers, keeps the live call running to the end of its script, and accepts new calls', async () => {
-    harness = await startPoolHarness({
-      tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+    const h = await startHarness({
+      pool: {
+        tenantConfig: { acme: { llm: new ScriptedLLM({ reply: (text) => `acme: ${text}` }) } },
+      },
     });
-    const h = harness;
     const live = h.call('acme', { turns: ['hello'], hangupAfterLastReply: false });
     await eventually(() => agentReplies(live).length === 1, 'the first reply', 10_000);
     const firstWorker = h.server.workers[0]!.workerId;

@@ -1,9 +1,9 @@
 import { initializeLogger, voice } from '@livekit/agents';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/telemetry/pool_events.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { harnessPerTest } from '../helpers/worker_harness.js';
 import { addTokens, expectedTokens } from '../telemetry/token_math.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
@@ -21,25 +21,20 @@ class OwnLlmAgent extends voice.Agent {
 }
 
 describe('provider objects shared by many sessions in one process', () => {
-  let harness: PoolHarness | undefined;
-
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
-    expect(open ?? 0).toBe(0);
-  });
+  const startHarness = harnessPerTest();
 
   it('an unrecoverable LLM error fails only the call whose request failed, and only it counts for the breaker', async () => {
     // acme's three calls share acme's own object; globex and initech share the pool default.
     const acmeLlm = new ScriptedLLM({ reply: (t) => `acme: ${t}`, failOn: explode });
     const pooledLlm = new ScriptedLLM({ reply: (t) => `pool: ${t}`, failOn: explode });
-    harness = await startPoolHarness({
-      llm: pooledLlm,
-      tenantConfig: { acme: { llm: acmeLlm } },
-      enableTenantCircuitBreaker: true,
-      circuitBreaker: { minSamples: 2, failureRatio: 0.5 },
+    const h = await startHarness({
+      pool: {
+        llm: pooledLlm,
+        tenantConfig: { acme: { llm: acmeLlm } },
+        enableTenantCircuitBreaker: true,
+        circuitBreaker: { minSamples: 2, failureRatio: 0.5 },
+      },
     });
-    const h = harness;
     const open = { turns: ['hello'], hangupAfterLastReply: false };
     const acme = [h.call('acme', open), h.call('acme', open), h.call('acme', open)];
     const globex = [h.call('globex', open), h.call('globex', open)];
@@ -80,8 +75,7 @@ describe('provider objects shared by many sessions in one process', () => {
   it('attributes usage to the session whose request it was, on objects shared within and across tenants', async () => {
     const pooled = new ScriptedLLM({ reply: (t) => `pool: ${t}` });
     const acmeLlm = new ScriptedLLM({ reply: (t) => `acme: ${t}`, provider: 'openai', model: 'gpt-4o' });
-    harness = await startPoolHarness({ llm: pooled, tenantConfig: { acme: { llm: acmeLlm } } });
-    const h = harness;
+    const h = await startHarness({ pool: { llm: pooled, tenantConfig: { acme: { llm: acmeLlm } } } });
     const usage: UsageEvent[] = [];
     h.pool.on('usage', (event) => usage.push(event));
 
@@ -116,8 +110,7 @@ describe('provider objects shared by many sessions in one process', () => {
   });
 
   it('scopes the provider an Agent subclass names itself, too', async () => {
-    harness = await startPoolHarness({ agent: OwnLlmAgent });
-    const h = harness;
+    const h = await startHarness({ pool: { agent: OwnLlmAgent } });
     const open = { turns: ['hello'], hangupAfterLastReply: false };
     const calls = [h.call('acme', open), h.call('globex', open), h.call('globex', open)];
     await h.server.waitFor(() => calls.every((c) => agentReplies(c).length === 1), 'every call to be answered', 20_000);

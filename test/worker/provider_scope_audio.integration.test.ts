@@ -8,7 +8,7 @@ import { ScriptedLLM } from '../../src/testing/scripted_llm.js';
 import { ScriptedSTT } from '../../src/testing/scripted_stt.js';
 import { InstantPlayout, PushedAudioInput, frame20ms } from '../helpers/audio_io.js';
 import { eventually } from '../helpers/eventually.js';
-import { type PoolHarness, startPoolHarness } from '../helpers/pool_harness.js';
+import { type WorkerHarness, harnessPerTest } from '../helpers/worker_harness.js';
 
 beforeAll(() => initializeLogger({ pretty: false, level: 'silent' }));
 
@@ -42,30 +42,29 @@ const ttsFails = (text: string): string | undefined => (text.includes('explode')
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
 
 describe('STT and TTS objects shared by many sessions in one process', () => {
-  let harness: PoolHarness | undefined;
+  const startHarness = harnessPerTest();
   let usage: UsageEvent[] = [];
 
-  afterEach(async () => {
-    const open = await harness?.close();
-    harness = undefined;
+  afterEach(() => {
     usage = [];
-    expect(open ?? 0).toBe(0);
   });
 
-  async function start(): Promise<PoolHarness> {
-    harness = await startPoolHarness({
-      agent: AudioAgent,
-      llm: new ScriptedLLM({ reply: (t) => `you said ${t}` }),
-      stt: new ScriptedSTT({ failOn: sttFails, provider: 'pool-stt' }),
-      tts: new FakeTTS({ failOn: ttsFails, provider: 'pool-tts' }),
-      tenantConfig: {
-        acme: {
-          stt: new ScriptedSTT({ failOn: sttFails, provider: 'acme-stt' }),
-          tts: new FakeTTS({ failOn: ttsFails, provider: 'acme-tts' }),
+  async function start(): Promise<WorkerHarness> {
+    const harness = await startHarness({
+      pool: {
+        agent: AudioAgent,
+        llm: new ScriptedLLM({ reply: (t) => `you said ${t}` }),
+        stt: new ScriptedSTT({ failOn: sttFails, provider: 'pool-stt' }),
+        tts: new FakeTTS({ failOn: ttsFails, provider: 'pool-tts' }),
+        tenantConfig: {
+          acme: {
+            stt: new ScriptedSTT({ failOn: sttFails, provider: 'acme-stt' }),
+            tts: new FakeTTS({ failOn: ttsFails, provider: 'acme-tts' }),
+          },
         },
+        enableTenantCircuitBreaker: true,
+        circuitBreaker: { minSamples: 2, failureRatio: 0.5 },
       },
-      enableTenantCircuitBreaker: true,
-      circuitBreaker: { minSamples: 2, failureRatio: 0.5 },
     });
     harness.pool.on('usage', (event) => usage.push(event));
     return harness;

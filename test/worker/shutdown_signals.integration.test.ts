@@ -7,7 +7,7 @@ import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import type { SimulatedCallScript } from '../../src/testing/dispatch_types.js';
 import { eventually } from '../helpers/eventually.js';
-import { API_KEY, API_SECRET, tenantMetadata } from '../helpers/pool_harness.js';
+import { API_KEY, API_SECRET, tenantMetadata } from '../helpers/server_credentials.js';
 
 const HOLD: SimulatedCallScript = { turns: ['hello'], hangupAfterLastReply: false };
 const agentReplies = (call: DispatchedCall): string[] => call.transcript.filter((t) => t.from === 'agent').map((t) => t.text);
@@ -71,6 +71,48 @@ describe('signals to a worker run with pool.run()', () => {
     server = undefined;
     expect(open?.openSockets ?? 0).toBe(0);
   });
+
+  it('drains on SIGTERM: refuses new calls, lets the live call finish, then exits 0', async () => {
+    const w = await startWorkerWithLiveCall();
+    server = w.server;
+    child = w.proc;
+    const { proc, call, lines, exited } = w;
+    const s = w.server;
+    const exitedAt = new Promise<number>((resolve) => proc.once('exit', () => resolve(Date.now())));
+
+    proc.kill('SIGTERM');
+    await s.waitFor(() => s.workers[0]?.status === 'full', 'WS_FULL after SIGTERM', 5_000);
+    await eventually(() => lines().some((l) => l.event === 'draining'), 'the draining event', 5_000);
+    const refused = s.dispatch({ roomName: 'drain-new', jobMetadata: tenantMetadata('acme'), simulated: HOLD }, { ignoreWorkerStatus: true });
+    await expect(refused.availability).resolves.toMatchObject({ available: false });
+
+    // Still draining, still serving the live call.
+    call.say('still there?');
+    await eventually(() => agentReplies(call).length === 2, 'the reply during the drain', 5_000);
+    expect(agentReplies(call)).toEqual(['acme: hello', 'acme: still there?']);
+    expect(proc.exitCode).toBeNull();
+
+    const hungUpAt = Date.now();
+    call.hangup();
+    const exit = await exited;
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(await exitedAt).toBeGreaterThanOrEqual(hungUpAt);
+
+    const events = lines();
+    const ended = events.find((l) => l.event === 'sessionEnded' && l.jobId === call.jobId);
+    expect(ended).toMatchObject({ outcome: 'success' });
+    const last = events.at(-1);
+    expect(last?.event).toBe('exit');
+    expect(events.indexOf(ended!)).toBeLessThan(events.length - 1);
+    expect(last?.snapshot).toMatchObject({
+      draining: true,
+      activeSessions: 0,
+      rejectionsByReason: { draining: 1 },
+      totals: { admitted: 1, started: 1, succeeded: 1, failed: 0, cancelled: 0 },
+    });
+    expect(last?.snapshot?.tenants.acme).toMatchObject({ succeeded: 1, failed: 0, cancelled: 0 });
+    await s.waitFor(() => s.openSockets === 0, 'the worker sockets to close', 5_000);
+  }, 60_000);
 
   it('a second SIGTERM during the drain is logged and the drain goes on; the live call finishes', async () => {
     const w = await startWorkerWithLiveCall();

@@ -7,9 +7,8 @@ import { WorkerConnection } from '../../src/worker/worker_connection.js';
 import type { WorkerConnectionOptions, WorkerDiagnostic } from '../../src/worker/worker_connection_options.js';
 import { eventually } from '../helpers/eventually.js';
 import { RecordingHandler } from '../helpers/recording_handler.js';
+import { API_KEY, API_SECRET } from '../helpers/server_credentials.js';
 
-const API_KEY = 'devkey';
-const API_SECRET = 'devsecret-devsecret-devsecret-0123';
 
 describe('WorkerConnection against the stand-in dispatch server', () => {
   let server: DispatchServer;

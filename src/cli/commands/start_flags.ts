@@ -1,6 +1,6 @@
 import type { LoggerOptions } from '../../telemetry/logger.js';
 import type { TelemetryOptions } from '../../telemetry/setup.js';
-import type { RunOptions } from '../../worker/pool_worker.js';
+import type { RunOptions } from '../../worker/run_options.js';
 import { type EnvFlag, envFlag, readEnvFlag } from '../env_flags.js';
 import {
   hostValue, logLevelValue, millisValue, nonEmptyValue, portValue, positiveIntegerValue, tenantCapsValue,

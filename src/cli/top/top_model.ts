@@ -1,5 +1,5 @@
 import type { BreakerStateName } from '../../admission/breaker_state.js';
-import type { InspectorState, SessionRow } from '../../inspect/protocol.js';
+import type { InspectorState, SessionRow, WorkerInfo } from '../../inspect/protocol.js';
 
 /** How `top` orders its session rows. */
 export const SORT_KEYS = ['duration', 'tenant', 'agent', 'state', 'turns', 'latency'] as const;
@@ -11,13 +11,8 @@ export interface TopFilter {
   sort: SortKey;
 }
 
-export interface TopWorker {
-  pid: number;
-  workerId: string | null;
-  openrtcVersion: string;
-  deploymentVersion: string;
-  load: number;
-  draining: boolean;
+/** One worker's line: what its inspector says about it, with its session count and uptime. */
+export interface TopWorker extends Pick<WorkerInfo, 'pid' | 'workerId' | 'openrtcVersion' | 'deploymentVersion' | 'load' | 'draining'> {
   activeSessions: number;
   maxConcurrentSessions: number | null;
   uptimeMs: number;

@@ -1,0 +1,106 @@
+// The telemetry benchmark's summary: per variant, and per round as paired ratios against
+// the round's `off` run, with the A/A control's ratio as the noise floor.
+import type { PhaseResult, Variant } from './protocol.js';
+
+export interface VariantSummary {
+  variant: Variant;
+  runs: PhaseResult[];
+  medianCpuMs: number;
+  medianWallMs: number;
+  medianLoopP99Ms: number;
+}
+
+/** A ratio measured once per round (x / off of the same round - 1): median and spread. */
+export interface PairedRatio {
+  perRound: number[];
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface ReportOptions {
+  sessions: number;
+  turns: number;
+  rounds: number;
+  warmupSessions: number;
+  /** The trace policy's agent span share of the `on` worker; undefined: the pool default. */
+  agentSpanShare: number | undefined;
+}
+
+export interface BenchReport {
+  options: ReportOptions;
+  on: VariantSummary;
+  off: VariantSummary;
+  control: VariantSummary;
+  /** Median over rounds of (CPU on / CPU off of the same round) - 1. */
+  cpuOverhead: number;
+  /** The same ratio per round, with its spread. */
+  paired: { on: PairedRatio; control: PairedRatio };
+  /**
+   * Built-in modules first loaded during a measured phase, per variant. After a warm-up
+   * every list should be empty; above all, no variant may load one the others do not.
+   */
+  builtinsLoaded: Record<Variant, string[]>;
+  loadAverage: number[];
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function summarize(runs: readonly PhaseResult[], variant: Variant): VariantSummary {
+  const mine = runs.filter((r) => r.variant === variant);
+  return {
+    variant,
+    runs: mine,
+    medianCpuMs: median(mine.map((r) => r.cpuMs)),
+    medianWallMs: median(mine.map((r) => r.wallMs)),
+    medianLoopP99Ms: median(mine.map((r) => r.loopP99Ms)),
+  };
+}
+
+/** `variant`'s CPU over `off`'s, round by round (runs are in round order for each variant). */
+export function pairedRatio(runs: readonly PhaseResult[], variant: Variant): PairedRatio {
+  const offs = runs.filter((r) => r.variant === 'off');
+  const mine = runs.filter((r) => r.variant === variant);
+  const perRound = mine.map((r, i) => r.cpuMs / offs[i]!.cpuMs - 1);
+  return { perRound, median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound) };
+}
+
+/** Built-in modules loaded mid-phase by one variant only are harness cost on that side. */
+export function builtinsLine(loaded: Record<Variant, string[]>): string {
+  const all = [...new Set(Object.values(loaded).flat())].sort();
+  if (all.length === 0) return 'No built-in module was first loaded during a measured phase, on any side.';
+  const uneven = all.filter((m) => !Object.values(loaded).every((list) => list.includes(m)));
+  const listed = Object.entries(loaded).map(([v, list]) => `${v}: ${list.join(', ') || 'none'}`).join('; ');
+  return uneven.length === 0
+    ? `Built-in modules first loaded during a measured phase, the same on every side (add warm-up sessions): ${listed}`
+    : `WARNING: a built-in module loaded mid-phase on one side only (${uneven.join(', ')}): ${listed}`;
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+export function formatReport(report: BenchReport): string {
+  const { sessions, turns, rounds, warmupSessions, agentSpanShare } = report.options;
+  const header = ['telemetry', 'runs', 'CPU ms (median)', 'CPU ms (each round)', 'wall ms (median)', 'loop p99 ms (median)'];
+  const row = (s: VariantSummary) => [
+    s.variant, String(s.runs.length), s.medianCpuMs.toFixed(0), s.runs.map((r) => r.cpuMs.toFixed(0)).join(' '),
+    s.medianWallMs.toFixed(0), s.medianLoopP99Ms.toFixed(1),
+  ];
+  const rows = [header, row(report.off), row(report.on), row(report.control)];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
+  lines.splice(1, 0, `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
+  const ratio = (r: PairedRatio) => `median ${pct(r.median)}, spread ${pct(r.min)} .. ${pct(r.max)} (rounds: ${r.perRound.map(pct).join(' ')})`;
+  return [
+    `${sessions} concurrent sessions x ${turns} text turns, ${warmupSessions} warm-up sessions per worker, ${rounds} paired rounds ` +
+      `(off, on and an A/A control in each, order rotating); trace policy of "on": ${agentSpanShare === undefined ? 'the default' : `agentSpanShare ${agentSpanShare}`}`,
+    ...lines,
+    `CPU overhead of telemetry, paired per round (on / off - 1): ${ratio(report.paired.on)} (goal: under 5%)`,
+    `A/A control, paired per round (control / off - 1):         ${ratio(report.paired.control)}`,
+    builtinsLine(report.builtinsLoaded),
+    `load average at the end: ${report.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+  ].join('\n');
+}
