@@ -21,7 +21,8 @@ export type OutagePolicy = 'fail-closed' | 'fail-open';
 export type StoreMode = 'memory' | 'shared' | 'fallback' | 'refusing';
 
 export interface StoreStatus {
-  backend: 'memory' | 'redis';
+  /** `primary`: held by the primary process of `openrtc start --workers N` for its children. */
+  backend: 'memory' | 'redis' | 'primary';
   mode: StoreMode;
   /** Null for the in-memory stores, which cannot become unavailable. */
   policy: OutagePolicy | null;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { OpenRtcError } from '../errors.js';
 import { tenantIdProblem } from '../tenancy/tenant_id.js';
 
@@ -15,6 +16,12 @@ export const positiveIntegerValue: FlagParser<number> = (raw, source) => {
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) throw refuse(source, 'must be a positive integer');
   return value;
+};
+
+/** `--workers`: a positive integer, or `auto` for one per CPU the process may use. */
+export const workersValue: FlagParser<number> = (raw, source) => {
+  if (raw.trim() === 'auto') return availableParallelism();
+  return positiveIntegerValue(raw, source);
 };
 
 export const portValue: FlagParser<number> = (raw, source) => {

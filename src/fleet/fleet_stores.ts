@@ -3,6 +3,8 @@ import type { OutagePolicy } from '../admission/store_status.js';
 import { OpenRtcError, invalidOption } from '../errors.js';
 import type { RedisStoreOptions } from './fleet_options.js';
 import { RedisBreakerStore } from './redis_breaker_store.js';
+import { CHILD_STORES_ENV } from './ipc_protocol.js';
+import { IpcBreakerStore, IpcReservationStore, StoreClient } from './ipc_stores.js';
 import { createRedisClient } from './redis_client.js';
 import { RedisReservationStore } from './redis_reservation_store.js';
 
@@ -30,15 +32,17 @@ export interface FleetOptions extends Omit<RedisStoreOptions, 'onUnavailable'> {
 
 export type RedisOption = string | Redis | FleetOptions;
 
+/** Stores shared with other workers: on Redis, or held by `openrtc start --workers N`'s primary. */
 export interface FleetStores {
-  reservations: RedisReservationStore;
+  reservations: RedisReservationStore | IpcReservationStore;
   /** Undefined when the pool has no breaker. */
-  breaker: RedisBreakerStore | undefined;
+  breaker: RedisBreakerStore | IpcBreakerStore | undefined;
 }
 
 /**
- * The Redis stores for `run({ redis })`, else for env OPENRTC_REDIS_URL; undefined when
- * neither is set (the pool keeps its in-memory stores).
+ * The Redis stores for `run({ redis })`, else for env OPENRTC_REDIS_URL; else, in a child
+ * of `openrtc start --workers N`, the stores its primary process holds; undefined when
+ * none of these applies (the pool keeps its in-memory stores).
  */
 export function fleetStoresFrom(
   option: RedisOption | undefined,
@@ -47,7 +51,7 @@ export function fleetStoresFrom(
 ): FleetStores | undefined {
   const fromEnv = env.OPENRTC_REDIS_URL;
   const resolved: RedisOption | undefined = option ?? (fromEnv ? fromEnv : undefined);
-  if (resolved === undefined) return undefined;
+  if (resolved === undefined) return env[CHILD_STORES_ENV] === 'primary' ? primaryStores(withBreaker) : undefined;
   const fleet = normalise(resolved);
   const owned = fleet.client === undefined;
   const client = fleet.client ?? createRedisClient(checkedUrl(fleet.url));
@@ -68,6 +72,15 @@ export function fleetStoresFrom(
   });
   const breaker = withBreaker ? new RedisBreakerStore({ ...shared, onUnavailable: fleet.breaker?.onUnavailable }) : undefined;
   return { reservations, breaker };
+}
+
+/** The stores of a child of `openrtc start --workers N`, answered by its primary over the IPC channel. */
+function primaryStores(withBreaker: boolean): FleetStores {
+  if (typeof process.send !== 'function') {
+    throw new OpenRtcError('invalid_option', `${CHILD_STORES_ENV}=primary is set by \`openrtc start --workers\` for its children; this process has no channel to a primary`);
+  }
+  const client = new StoreClient(process);
+  return { reservations: new IpcReservationStore(client), breaker: withBreaker ? new IpcBreakerStore(client) : undefined };
 }
 
 function normalise(option: RedisOption): FleetOptions {

@@ -47,7 +47,7 @@ export class PoolStores {
   /** Puts the Redis stores in place; only before the first call, and not over stores given in the options. */
   useFleet(fleet: FleetStores): void {
     if (this.explicit) {
-      throw new OpenRtcError('invalid_option', '`redis` cannot be combined with the `reservationStore` or `breakerStore` pool options');
+      throw new OpenRtcError('invalid_option', '`redis` (or `openrtc start --workers`, whose children share the primary\'s stores) cannot be combined with the `reservationStore` or `breakerStore` pool options');
     }
     this.owned = fleet;
     this.currentReservations = fleet.reservations;
