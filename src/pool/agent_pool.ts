@@ -13,6 +13,7 @@ import type { PoolEventMap, PoolEventName, PoolListener } from '../telemetry/poo
 import type { RuntimeSnapshot } from '../telemetry/runtime_snapshot.js';
 import { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import type { Diagnostic } from '../util/diagnostic.js';
+import { prepareSharedSilero } from '../session/shared_silero.js';
 import { secretScrubber } from '../util/secret_scrubber.js';
 import { TypedEvents } from '../util/typed_events.js';
 import { PoolWorker } from '../worker/pool_worker.js';
@@ -102,7 +103,12 @@ export class AgentPool {
     this.startedAt = clock.now();
     this.runtime = new HostingRuntime({
       resolved, registry: this.registry, events: this.events, live: this.live, admission: this.admission, snapshot: () => this.runtimeSnapshot(),
-      startStores: () => this.stores.start(),
+      startStores: async () => {
+        await this.stores.start();
+        // Also before the first call, once agents-js's logger is bound (a Silero stream logs):
+        // a shared Silero VAD object gets per-session VADs over a model copy (shared_silero.ts).
+        await prepareSharedSilero(resolved.defaults.vad);
+      },
     });
   }
 

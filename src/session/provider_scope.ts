@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { VAD } from '@livekit/agents';
+import { type PerSessionSilero, perSessionSilero } from './shared_silero.js';
 
 /**
  * The events agents-js emits on a provider object (LLM, STT, TTS, VAD) on behalf of one
@@ -58,6 +59,8 @@ interface ReleasableStream {
 export class ProviderScope {
   private readonly views = new Map<object, { view: object; emitter: EventEmitter }>();
   private readonly vadStreams: ReleasableStream[] = [];
+  /** The session's own VADs standing in for shared Silero objects, by shared object. */
+  private readonly ownVads = new Map<object, { vad: VAD; from: PerSessionSilero }>();
   private closed = false;
 
   /** Runs `fn` (and everything it starts) as this session's provider work. */
@@ -74,11 +77,33 @@ export class ProviderScope {
     // A session's own listeners are few, but agents-js adds one StreamAdapter per speech
     // node on a non-streaming STT; the view ends with the session, so no warning is due.
     emitter.setMaxListeners(0);
-    const view = makeView(provider, emitter, (stream) => this.vadStreams.push(stream));
+    const view = makeView(provider, emitter, provider instanceof VAD ? () => this.vadStream(provider, emitter) : undefined);
     viewTargets.set(view, provider);
     this.views.set(provider, { view, emitter });
     acquire(provider);
     return view;
+  }
+
+  /**
+   * A VAD stream for this session: from a VAD of its own when the shared object is Silero
+   * (shared_silero.ts), else from the shared object. Either way it is closed with the scope.
+   */
+  private vadStream(shared: VAD, emitter: EventEmitter): ReleasableStream {
+    let own = this.ownVads.get(shared);
+    const from = own?.from ?? perSessionSilero(shared);
+    if (!own && from) {
+      own = { vad: from.create(), from };
+      // The VAD is this session's alone: its events are this session's.
+      for (const event of SCOPED_EVENTS) {
+        own.vad.on(event as 'metrics_collected', (...args: unknown[]) => {
+          if (event !== 'error' || emitter.listenerCount('error') > 0) emitter.emit(event, ...args);
+        });
+      }
+      this.ownVads.set(shared, own);
+    }
+    const stream = (own ? own.vad.stream() : shared.stream()) as unknown as ReleasableStream;
+    this.vadStreams.push(stream);
+    return stream;
   }
 
   /** The emitter behind this session's view of `provider`, if it has one. */
@@ -96,6 +121,11 @@ export class ProviderScope {
     }
     this.views.clear();
     for (const stream of this.vadStreams.splice(0)) releaseVadStream(stream);
+    for (const { vad, from } of this.ownVads.values()) {
+      vad.removeAllListeners();
+      from.release(vad);
+    }
+    this.ownVads.clear();
   }
 }
 
@@ -109,19 +139,13 @@ export function scopedForwarderCount(provider: object): number {
   return sharedProviders.get(provider)?.forwarders.size ?? 0;
 }
 
-function makeView<T extends object>(provider: T, emitter: EventEmitter, onVadStream: (stream: ReleasableStream) => void): T {
+function makeView<T extends object>(provider: T, emitter: EventEmitter, vadStream: (() => ReleasableStream) | undefined): T {
   const bound = new Map<PropertyKey, { source: unknown; fn: unknown }>();
-  const isVad = provider instanceof VAD;
   return new Proxy(provider, {
     get(target, property) {
       if (EMITTER_METHODS.has(property)) return bindCached(bound, property, Reflect.get(emitter, property), emitter);
       const value: unknown = Reflect.get(target, property, target);
-      if (isVad && property === 'stream' && typeof value === 'function') {
-        return bindCached(bound, property, value, target, (stream: unknown) => {
-          if (typeof stream === 'object' && stream !== null) onVadStream(stream);
-          return stream;
-        });
-      }
+      if (vadStream && property === 'stream' && typeof value === 'function') return bindCached(bound, property, vadStream, target);
       if (typeof value !== 'function' || property === 'constructor') return value;
       // Bound to the shared object: plugins keep their state (clients, keys) in private
       // fields, which a method called on the Proxy could not read.
@@ -134,19 +158,10 @@ function makeView<T extends object>(provider: T, emitter: EventEmitter, onVadStr
 }
 
 /** A stable bound function per property, so `view.fn === view.fn` as code may expect. */
-function bindCached(
-  cache: Map<PropertyKey, { source: unknown; fn: unknown }>,
-  property: PropertyKey,
-  source: unknown,
-  self: object,
-  after?: (result: unknown) => unknown,
-): unknown {
+function bindCached(cache: Map<PropertyKey, { source: unknown; fn: unknown }>, property: PropertyKey, source: unknown, self: object): unknown {
   const hit = cache.get(property);
   if (hit && hit.source === source) return hit.fn;
-  const method = source as (...args: unknown[]) => unknown;
-  const fn = after
-    ? (...args: unknown[]) => after(method.apply(self, args))
-    : method.bind(self);
+  const fn = (source as (...args: unknown[]) => unknown).bind(self);
   cache.set(property, { source, fn });
   return fn;
 }
@@ -192,11 +207,10 @@ function release(provider: object): void {
 }
 
 /**
- * Closes a VAD stream the session made and, for Silero, shrinks its speech buffer to
- * nothing. Silero's VAD keeps every stream it made in a private list that nothing
- * outside the plugin can empty; what stays in that list is then a closed stream of a few
- * KB instead of one holding up to ~1.9 MB of audio. A VAD factory (one VAD per session)
- * leaves nothing at all behind; see docs/providers.md.
+ * Closes a VAD stream the session made. A stream of the session's own Silero VAD goes with
+ * it. One made by a shared Silero object (only while that object's per-session VADs are
+ * not ready yet, see shared_silero.ts) stays in Silero's private list: its speech buffer is
+ * shrunk to nothing, but it still holds the session it served until the process ends.
  */
 function releaseVadStream(stream: ReleasableStream): void {
   try {
