@@ -3,7 +3,6 @@ import { CHILD_INDEX_ENV } from '../../fleet/ipc_protocol.js';
 import type { CliContext } from '../context.js';
 import { addEnvFlags, envFlag, readEnvFlag } from '../env_flags.js';
 import { workersValue } from '../flag_values.js';
-import { loadPool } from '../load_pool.js';
 import type { CommandResult } from '../context.js';
 import { START_FLAG_LIST, type StartSettings, resolveStartSettings } from './start_flags.js';
 import { WorkerProcesses } from './worker_processes.js';
@@ -40,6 +39,9 @@ async function startCommand(target: string, opts: Record<string, unknown>, ctx: 
   const childIndex = ctx.env[CHILD_INDEX_ENV];
   if (childIndex !== undefined) asChild(settings, Number(childIndex));
   else if (workers > 1) return startPrimary(workers, ctx);
+  // The pool (agents-js, openrtc's worker) loads only where it runs: the primary of
+  // `--workers N` returned above without it.
+  const { loadPool } = await import('../load_pool.js');
   const pool = await loadPool(target, ctx.cwd, settings.overrides);
   // run() drains on SIGTERM/SIGINT and returns once live calls are done.
   await pool.run({ ...settings.run, logger: { level: settings.logLevel, env: ctx.env } });
