@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as IoRedis from 'ioredis';
 import type { Redis } from 'ioredis';
 
 // ioredis (about 100 modules) is required on first use, so a worker without Redis never
@@ -12,7 +13,7 @@ const requireModule = createRequire(import.meta.url);
  * reconnecting in the background, and the store's recovery probe notices when it is back.
  */
 export function createRedisClient(url: string): Redis {
-  const { Redis: RedisClient } = requireModule('ioredis') as typeof import('ioredis');
+  const { Redis: RedisClient } = requireModule('ioredis') as typeof IoRedis;
   return new RedisClient(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
