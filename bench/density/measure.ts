@@ -63,6 +63,8 @@ export interface HostResult {
   invalid?: string;
   /** 1-minute load average of the machine when the window closed (`uptime`). */
   loadAverage1m: number;
+  /** Sessions per hosting process (openrtc with --workers: how the server spread them). */
+  sessionsPerProcess: number[];
   steadyRssSamples: number[];
   baselineProcesses: number;
   steadyProcesses: number;
@@ -313,7 +315,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
         result.baselinePssBytes = baselinePssBytes;
         result.baselineProcesses = baselineProcesses;
         result.baselineByRole = baselineByRole;
-        log(`  ${host} N=${n}: steady RSS ${mib(result.steadyRssBytes)} MiB, PSS ${mib(result.steadyPssBytes)} MiB, load ${result.loadAverage1m.toFixed(2)} (MiB at window end: ${describeRoles(result.steadyByRole)})`);
+        log(`  ${host} N=${n}: steady RSS ${mib(result.steadyRssBytes)} MiB, PSS ${mib(result.steadyPssBytes)} MiB, load ${result.loadAverage1m.toFixed(2)}; sessions per process ${host === 'openrtc' ? result.sessionsPerProcess.join('/') : `${result.sessionsPerProcess.length} processes`} (MiB at window end: ${describeRoles(result.steadyByRole)})`);
         result.perSessionOverBaselineBytes = (result.steadyRssBytes - baselineRssBytes) / n;
         results.push(result);
       } catch (error: unknown) {
@@ -424,6 +426,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       workers: host === 'openrtc' ? options.workers : 1,
       cpuMsPerSessionSecond: (hostCpuCores * 1000) / n,
       loadAverage1m: loadavg()[0]!,
+      sessionsPerProcess: sessionsPerProcess(after),
       steadyRssSamples: steadySamples.map((s) => s.totalRssBytes),
       baselineProcesses: 0,
       steadyProcesses: lastSteady.processes.length,
@@ -453,11 +456,18 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
   }
 }
 
+/** How many sessions each process hosts, largest first. */
+function sessionsPerProcess(sessions: VadSessionStats[]): number[] {
+  const counts = new Map<number, number>();
+  for (const s of sessions) counts.set(s.pid, (counts.get(s.pid) ?? 0) + 1);
+  return [...counts.values()].sort((a, b) => b - a);
+}
+
 function failedResult(host: HostKind, n: number, error: string): HostResult {
   const nan = Number.NaN;
   return {
     host, n, error, baselineRssBytes: nan, steadyRssBytes: nan, baselinePssBytes: nan, steadyPssBytes: nan, perSessionPssBytes: nan,
-    workers: 0, cpuMsPerSessionSecond: nan, loadAverage1m: loadavg()[0]!, steadyRssSamples: [], baselineProcesses: 0, steadyProcesses: 0,
+    workers: 0, cpuMsPerSessionSecond: nan, loadAverage1m: loadavg()[0]!, sessionsPerProcess: [], steadyRssSamples: [], baselineProcesses: 0, steadyProcesses: 0,
     perSessionOverBaselineBytes: nan, perSessionTotalBytes: nan, lagP99Ms: nan, lagP99MedianMs: nan, lagMaxMs: nan, lagProcesses: 0,
     sessionsRunning: 0, inferencesPerSessionMin: 0, inferencesPerSessionMedian: nan, framesPerSessionMin: 0, realtimeFactorMin: nan,
     realtimeFactorMedian: nan, speechStarts: 0, sessionErrors: [], rampSeconds: nan, windowSeconds: 0, hostCpuCores: nan,
