@@ -6,7 +6,7 @@ export type { AdmissionDecision, CallRequest } from './admission/admission_decis
 export type { AgentPoolOptions } from './pool/options.js';
 export type { SessionOptions } from './session/session_options.js';
 export { SNAPSHOT_SCHEMA_VERSION } from './telemetry/runtime_snapshot.js';
-export type { RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './telemetry/runtime_snapshot.js';
+export type { RetiredTenantTotals, RuntimeSnapshot, SnapshotTotals, TenantSnapshot } from './telemetry/runtime_snapshot.js';
 export type {
   AdmissionEvent,
   LatencyEvent,

@@ -43,11 +43,21 @@ const WINDOW_MS = 60_000;
 /** Refusals kept per tenant; a storm of refusals must not grow memory without bound. */
 const MAX_KEPT = 10_000;
 
-/** Counts each tenant's refused calls over the last minute, from the pool's admission events. */
+/**
+ * Counts each tenant's refused calls over the last minute, from the pool's admission events.
+ * Tenants with nothing left in the window are dropped when counted, and at least once per
+ * window while refusals come, so refusals of many random ids with no inspector client
+ * asking keep at most the last two windows' tenants.
+ */
 class RefusalWindow {
   private readonly byTenant = new Map<string, number[]>();
+  private nextSweepAt = -Infinity;
 
   record(tenant: string, at: number): void {
+    if (at >= this.nextSweepAt) {
+      this.nextSweepAt = at + WINDOW_MS;
+      this.counts(at);
+    }
     let times = this.byTenant.get(tenant);
     if (!times) this.byTenant.set(tenant, (times = []));
     times.push(at);

@@ -25,6 +25,7 @@ import { type AgentPoolOptions, type ResolvedPoolOptions, resolvePoolOptions } f
 import { PoolStatistics } from './pool_statistics.js';
 import { PoolStores } from './pool_stores.js';
 import { buildSnapshot } from './snapshot_builder.js';
+import { TenantRetention } from './tenant_retention.js';
 
 /**
  * Hosts many agents for many tenants in one worker. The facade over the parts that do
@@ -50,6 +51,7 @@ export class AgentPool {
   /** The reservation and breaker stores, which `start({ redis })` may swap for Redis's before the first call. */
   private readonly stores: PoolStores;
   private readonly admission: AdmissionControl;
+  private readonly retention: TenantRetention;
   private readonly startedAt: number;
   private worker: PoolWorker | undefined;
 
@@ -66,7 +68,7 @@ export class AgentPool {
       if (name === 'diagnostic') console.warn(`openrtc: ${diagnostic.message}`);
       else this.report(diagnostic);
     });
-    this.statistics = new PoolStatistics(this.events);
+    this.statistics = new PoolStatistics(this.events, clock);
     this.config = new TenantConfigResolver({ ...resolved.tenantConfig, clock, onLoad: (event) => this.events.emit('configLoad', event) });
     this.breakerPolicy = resolved.breaker?.policy;
     this.stores = new PoolStores(resolved.reservationStore, resolved.breaker?.store, resolved.breaker !== undefined, {
@@ -87,6 +89,14 @@ export class AgentPool {
       isDraining: () => this.runtime.isDraining,
       report: (diagnostic) => this.report(diagnostic),
     });
+    this.retention = new TenantRetention({
+      statistics: this.statistics, live: this.live, breaker: this.breaker, clock, config: this.config,
+      configured: new Set([...resolved.caps.listedTenants(), ...this.config.staticTenants()]),
+      report: (diagnostic) => this.report(diagnostic),
+    });
+    // After the statistics' own listeners: a sweep sees the call it follows counted.
+    this.events.on('admission', () => this.retention.sweepIfDue());
+    this.events.on('sessionEnded', () => this.retention.sweepIfDue());
     this.deploymentVersion = resolved.deploymentVersion;
     this.voiceGateway = resolved.voiceGateway;
     this.startedAt = clock.now();
@@ -152,6 +162,7 @@ export class AgentPool {
   }
 
   runtimeSnapshot(): RuntimeSnapshot {
+    this.retention.sweepIfDue();
     return buildSnapshot({
       now: this.now(), startedAt: this.startedAt, deploymentVersion: this.deploymentVersion, draining: this.isDraining,
       agents: this.registry.names(), live: this.live.all(), statistics: this.statistics, caps: this.resolved.caps,

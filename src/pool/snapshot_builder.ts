@@ -45,7 +45,10 @@ function countLive(live: AdmissionTicket[]) {
 export function buildSnapshot(sources: SnapshotSources): RuntimeSnapshot {
   const { statistics, caps, breaker } = sources;
   const counted = countLive(sources.live);
-  const tenantIds = new Set<string>([...statistics.tenants(), ...caps.listedTenants(), ...sources.configuredTenants, ...(breaker?.tenants() ?? [])]);
+  // A breaker at rest (closed, no outcome in its window) has nothing to show: such a state
+  // of a retired tenant waits only to be forgotten (tenant_retention.ts).
+  const breakerTenants = breaker?.tenants().filter((id) => !breaker.looksAtRest(id)) ?? [];
+  const tenantIds = new Set<string>([...statistics.tenants(), ...caps.listedTenants(), ...sources.configuredTenants, ...breakerTenants]);
   const tenants = new Map<string, TenantSnapshot>();
   for (const id of [...tenantIds].sort()) {
     const counters = statistics.countersOf(id);
@@ -81,5 +84,6 @@ export function buildSnapshot(sources: SnapshotSources): RuntimeSnapshot {
     rejectionsByReason: { ...statistics.rejections },
     stores: sources.stores,
     totals: { ...statistics.totals },
+    retiredTenants: { ...statistics.retired },
   };
 }

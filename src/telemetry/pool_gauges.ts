@@ -39,14 +39,36 @@ export class ActivePairs {
   }
 }
 
-export function observeTenants(result: Result, gauges: GaugeInstruments, snapshot: RuntimeSnapshot, tenants: TenantLabeler): void {
-  for (const [id, t] of Object.entries(snapshot.tenants)) {
-    const tenant = tenants.label(id);
-    // Caps and breaker states of folded tenants cannot be summed into one meaningful value.
-    if (tenant === OTHER_TENANT_LABEL) continue;
-    if (t.cap !== null) result.observe(gauges.cap, t.cap, { tenant });
-    if (t.utilization !== null) result.observe(gauges.utilization, t.utilization, { tenant });
-    if (t.breaker !== null) result.observe(gauges.breakerState, BREAKER_STATE_VALUE[t.breaker.state], { tenant });
+/**
+ * Per-tenant cap, utilization and breaker state, for tenants with a label of their own.
+ * It remembers the last readings of labelled tenants (at most `tenantLabelLimit`): a
+ * tenant whose record the pool retired is idle by definition (no call, breaker at rest)
+ * and its labels stay (see tenant_labels.ts), so its gauges then read idle rather than
+ * repeat what the last scrape before its retirement saw.
+ */
+export class TenantGauges {
+  private readonly last = new Map<string, { cap: number | null; breaker: boolean }>();
+
+  observe(result: Result, gauges: GaugeInstruments, snapshot: RuntimeSnapshot, tenants: TenantLabeler): void {
+    const shown = new Set<string>();
+    for (const [id, t] of Object.entries(snapshot.tenants)) {
+      const tenant = tenants.label(id);
+      // Caps and breaker states of folded tenants cannot be summed into one meaningful value.
+      if (tenant === OTHER_TENANT_LABEL) continue;
+      shown.add(tenant);
+      this.last.set(tenant, { cap: t.cap, breaker: t.breaker !== null });
+      if (t.cap !== null) result.observe(gauges.cap, t.cap, { tenant });
+      if (t.utilization !== null) result.observe(gauges.utilization, t.utilization, { tenant });
+      if (t.breaker !== null) result.observe(gauges.breakerState, BREAKER_STATE_VALUE[t.breaker.state], { tenant });
+    }
+    for (const [tenant, last] of this.last) {
+      if (shown.has(tenant)) continue;
+      if (last.cap !== null) {
+        result.observe(gauges.cap, last.cap, { tenant });
+        result.observe(gauges.utilization, 0, { tenant });
+      }
+      if (last.breaker) result.observe(gauges.breakerState, BREAKER_STATE_VALUE.closed, { tenant });
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import type { BatchObservableCallback, Meter, Observable } from '@opentelemetry/
 import { invalidOption } from '../errors.js';
 import { ConfigLoadRecorder } from './config_load_recorder.js';
 import type { ObservedPool } from './observed_pool.js';
-import { ActivePairs, LoopLag, observeTenants, observeWorker } from './pool_gauges.js';
+import { ActivePairs, LoopLag, TenantGauges, observeWorker } from './pool_gauges.js';
 import { type EventInstruments, createEventInstruments, createGaugeInstruments } from './pool_instruments.js';
 import { SeriesSeeder } from './series_seeds.js';
 import { attachSessionMetrics } from './session_metrics.js';
@@ -119,12 +119,13 @@ export function attachPoolMetrics(pool: ObservedPool, options: PoolMetricsOption
   ];
 
   const lag = new LoopLag();
+  const tenantGauges = new TenantGauges();
   const observe: BatchObservableCallback = (result) => {
     usage.flush();
     loads.flush();
     const snapshot = pool.runtimeSnapshot();
     activePairs.observe(result, gauges.active, pool, tenants);
-    observeTenants(result, gauges, snapshot, tenants);
+    tenantGauges.observe(result, gauges, snapshot, tenants);
     observeWorker(result, gauges, snapshot, options.workerLoad);
     lag.observe(result, gauges.loopLag);
   };

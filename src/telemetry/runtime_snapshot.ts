@@ -35,6 +35,22 @@ export interface SnapshotTotals {
 }
 
 /**
+ * What tenants whose records were retired had done, summed: a tenant's record is dropped
+ * once it is idle (see docs/architecture.md, "Bounded tenant state"), and its counts land
+ * here, so the per-tenant counts plus these still add up to `totals`.
+ */
+export interface RetiredTenantTotals {
+  /** Records retired so far (a tenant that came back and went idle again counts again). */
+  tenants: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /** Refusals of those tenants (refusals without a valid tenant id are in no tenant). */
+  rejected: number;
+}
+
+/**
  * What the pool is doing, as plain JSON-serializable data. It holds counts, names and
  * states only: never provider objects, keys, room names or participant data.
  */
@@ -55,4 +71,5 @@ export interface RuntimeSnapshot {
   /** Where slots and breaker state live, and whether a shared store is switched away from Redis. */
   stores: StoresSnapshot;
   totals: SnapshotTotals;
+  retiredTenants: RetiredTenantTotals;
 }

@@ -16,6 +16,11 @@ export const DEFAULT_TENANT_LABEL_LIMIT = 500;
  * call of it is admitted (`claim`), while the budget lasts. Everything else about a tenant
  * without one (refusals, loader results) is counted under `~other`, so a flood of refused
  * calls with random valid ids can never use up the budget that admitted tenants need.
+ *
+ * A label, once given, is never taken back, even when the pool retires the tenant's
+ * record: its counters are cumulative series in the metrics SDK, and a label dropped and
+ * later given again would restart them from 0, which Prometheus reads as a reset. So the
+ * tenant series are bounded by the limit, not by the pool's retention of records.
  */
 export class TenantLabeler {
   private readonly known = new Set<string>();

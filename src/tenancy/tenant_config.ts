@@ -91,6 +91,14 @@ export class TenantConfigResolver {
   }
 
   /**
+   * Drops expired answers when a sweep is due, without a call to resolve: the pool calls
+   * it from its own retention sweeps, so a worker that stops getting calls lets go too.
+   */
+  evictExpired(): void {
+    this.sweepExpired(this.options.clock.now());
+  }
+
+  /**
    * Drops every expired answer, at most once per TTL: so the cache holds at most the
    * tenants loaded within the last two TTLs, however many tenants have ever called, and a
    * sweep costs one pass over entries at most two TTLs old.

@@ -13,6 +13,8 @@ export interface WorkerProcessesOptions {
   /** True: the children decide through the primary's stores; false: they share Redis and the primary holds nothing. */
   holdStores: boolean;
   log(message: string): void;
+  /** Any other message a child sends (the benchmark's hosts report their start this way). */
+  onMessage?(index: number, message: unknown): void;
 }
 
 /** A child that dies sooner than this after it started counts as a fast crash. */
@@ -84,7 +86,11 @@ export class WorkerProcesses {
     slot.child = child;
     slot.startedAt = Date.now();
     child.on('message', (message) => {
-      if (isStoreCall(message) && this.host) void this.answer(slot.index, child, message.seq, message.request);
+      if (isStoreCall(message)) {
+        if (this.host) void this.answer(slot.index, child, message.seq, message.request);
+      } else {
+        this.options.onMessage?.(slot.index, message);
+      }
     });
     child.once('exit', (code, signal) => void this.onExit(slot, child, code, signal));
   }
