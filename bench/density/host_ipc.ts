@@ -18,6 +18,9 @@ export const HOST_ENV = {
   idleProcesses: 'OPENRTC_BENCH_IDLE_PROCESSES',
 } as const;
 
+/** openrtc only: worker processes (`openrtc start --workers N`); 1 runs the pool in the host process itself. */
+export const BENCH_WORKERS_ENV = 'OPENRTC_BENCH_WORKERS';
+
 export function hostEnv(): HostEnv {
   const read = (name: string): string => {
     const value = process.env[name];

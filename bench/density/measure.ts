@@ -3,12 +3,12 @@
 // a steady-state window; finally tear everything down and make sure no process is left.
 import { type ChildProcess, fork } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
-import { HOST_ENV, type HostMessage, type OrchestratorMessage } from './host_ipc.js';
+import { BENCH_WORKERS_ENV, HOST_ENV, type HostMessage, type OrchestratorMessage } from './host_ipc.js';
 import { TICKS_PER_SECOND, type TreeSample, byRole, isAlive, machineCpuTicks, sampleTree } from './process_tree.js';
 import { ENV_FRAME_MS, ENV_STATS_DIR, writeJsonAtomic } from './report_files.mjs';
 import type { MeasurementWindow, ProcessLagReport, VadSessionStats } from './vad_session.mjs';
@@ -32,6 +32,10 @@ export interface MeasureOptions {
   /** agents-js warm idle processes. */
   idleProcesses: number;
   frameMs: 10 | 20;
+  /** openrtc: worker processes (1: the pool in the host process). */
+  workers: number;
+  /** A window where any session's VAD got through less audio than this per wall second is marked invalid. */
+  minRealtimeFactor: number;
   /** Keep each run's folder (host log, session and lag reports). */
   keep: boolean;
   log: (line: string) => void;
@@ -46,6 +50,21 @@ export interface HostResult {
   baselineRssBytes: number;
   /** Median RSS of the whole host tree during the steady-state window. */
   steadyRssBytes: number;
+  /** Median PSS of the whole host tree with 0 sessions, and during the window. */
+  baselinePssBytes: number;
+  steadyPssBytes: number;
+  /** steady PSS / N: the headline, shared pages counted once. */
+  perSessionPssBytes: number;
+  /** openrtc worker processes (1 for agents-js, whose processes are counted in steadyProcesses). */
+  workers: number;
+  /** Host CPU per session-second during the window, in ms (hostCpuCores * 1000 / N). */
+  cpuMsPerSessionSecond: number;
+  /** Set when the window does not count: a session's VAD fell behind real time (below `minRealtimeFactor`). */
+  invalid?: string;
+  /** 1-minute load average of the machine when the window closed (`uptime`). */
+  loadAverage1m: number;
+  /** Sessions per hosting process (openrtc with --workers: how the server spread them). */
+  sessionsPerProcess: number[];
   steadyRssSamples: number[];
   baselineProcesses: number;
   steadyProcesses: number;
@@ -225,6 +244,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     [HOST_ENV.idleProcesses]: String(options.idleProcesses),
     [ENV_STATS_DIR]: dir,
     [ENV_FRAME_MS]: String(options.frameMs),
+    [BENCH_WORKERS_ENV]: String(host === 'openrtc' ? options.workers : 1),
   };
   const logFile = join(dir, 'host.log');
   const hostProcess = new HostProcess(host, env, logFile);
@@ -253,9 +273,10 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       baselineSamples.push(sample());
     }
     const baselineRssBytes = median(baselineSamples.map((s) => s.totalRssBytes));
+    const baselinePssBytes = median(baselineSamples.map((s) => s.totalPssBytes));
     const baselineProcesses = baselineSamples.at(-1)!.processes.length;
     const baselineByRole = byRole(baselineSamples.at(-1)!.processes);
-    log(`  ${host}: idle baseline ${mib(baselineRssBytes)} MiB in ${baselineProcesses} process(es) (MiB: ${describeRoles(baselineByRole)})`);
+    log(`  ${host}: idle baseline RSS ${mib(baselineRssBytes)} MiB, PSS ${mib(baselinePssBytes)} MiB (load ${loadavg()[0]!.toFixed(2)}) in ${baselineProcesses} process(es) (MiB: ${describeRoles(baselineByRole)})`);
 
     for (const n of [...ns].sort((a, b) => a - b)) {
       try {
@@ -289,10 +310,12 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
         await waitForQuietTree(sample, settleMs, 'the loaded host to settle', 180_000);
         const result = await measureWindow(n, rampSeconds);
         if (result.error) log(`  ${host} N=${n}: INVALID: ${result.error}`);
+        else if (result.invalid) log(`  ${host} N=${n}: INVALID: ${result.invalid}`);
         result.baselineRssBytes = baselineRssBytes;
+        result.baselinePssBytes = baselinePssBytes;
         result.baselineProcesses = baselineProcesses;
         result.baselineByRole = baselineByRole;
-        log(`  ${host} N=${n}: steady ${mib(result.steadyRssBytes)} MiB (MiB at window end: ${describeRoles(result.steadyByRole)})`);
+        log(`  ${host} N=${n}: steady RSS ${mib(result.steadyRssBytes)} MiB, PSS ${mib(result.steadyPssBytes)} MiB, load ${result.loadAverage1m.toFixed(2)}; sessions per process ${host === 'openrtc' ? result.sessionsPerProcess.join('/') : `${result.sessionsPerProcess.length} processes`} (MiB at window end: ${describeRoles(result.steadyByRole)})`);
         result.perSessionOverBaselineBytes = (result.steadyRssBytes - baselineRssBytes) / n;
         results.push(result);
       } catch (error: unknown) {
@@ -356,7 +379,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     // Session reports are up to a second old; rates use each report's own timestamps.
     const after = running();
     const prefix = `lag-${window.id}-`;
-    const expectedLagReports = host === 'openrtc' ? 1 : n;
+    const expectedLagReports = host === 'openrtc' ? options.workers : n;
     const lagReports = await waitUntil(() => {
       const reports = readJsonFiles<ProcessLagReport>(dir, prefix);
       return reports.length >= expectedLagReports ? reports : undefined;
@@ -373,6 +396,12 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       }];
     });
     const steadyRssBytes = median(steadySamples.map((s) => s.totalRssBytes));
+    const steadyPssBytes = median(steadySamples.map((s) => s.totalPssBytes));
+    const realtimeFactorMin = perSession.length ? Math.min(...perSession.map((s) => s.realtime)) : 0;
+    const behind = perSession.filter((s) => s.realtime < options.minRealtimeFactor).length;
+    const slow = behind > 0
+      ? `${behind} of ${n} sessions' VAD fell below ${options.minRealtimeFactor} x real time (slowest ${realtimeFactorMin.toFixed(2)})`
+      : undefined;
     const lastSteady = steadySamples.at(-1) ?? cpuAfter.tree;
     const processNames: Record<string, number> = {};
     for (const p of lastSteady.processes) processNames[p.comm] = (processNames[p.comm] ?? 0) + 1;
@@ -386,10 +415,18 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       : undefined;
     return {
       ...(invalid ? { error: invalid } : {}),
+      ...(slow ? { invalid: slow } : {}),
       host,
       n,
       baselineRssBytes: Number.NaN,
       steadyRssBytes,
+      baselinePssBytes: Number.NaN,
+      steadyPssBytes,
+      perSessionPssBytes: steadyPssBytes / n,
+      workers: host === 'openrtc' ? options.workers : 1,
+      cpuMsPerSessionSecond: (hostCpuCores * 1000) / n,
+      loadAverage1m: loadavg()[0]!,
+      sessionsPerProcess: sessionsPerProcess(after),
       steadyRssSamples: steadySamples.map((s) => s.totalRssBytes),
       baselineProcesses: 0,
       steadyProcesses: lastSteady.processes.length,
@@ -403,7 +440,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       inferencesPerSessionMin: perSession.length ? Math.min(...perSession.map((s) => s.inferences)) : 0,
       inferencesPerSessionMedian: median(perSession.map((s) => s.inferences)),
       framesPerSessionMin: perSession.length ? Math.min(...perSession.map((s) => s.frames)) : 0,
-      realtimeFactorMin: perSession.length ? Math.min(...perSession.map((s) => s.realtime)) : 0,
+      realtimeFactorMin,
       realtimeFactorMedian: median(perSession.map((s) => s.realtime)),
       speechStarts: perSession.length ? after.reduce((sum, s) => sum + s.speechStarts - (before.get(s.sessionId)?.speechStarts ?? 0), 0) : 0,
       sessionErrors: after.flatMap((s) => (s.error ? [`${s.sessionId}: ${s.error}`] : [])),
@@ -419,10 +456,18 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
   }
 }
 
+/** How many sessions each process hosts, largest first. */
+function sessionsPerProcess(sessions: VadSessionStats[]): number[] {
+  const counts = new Map<number, number>();
+  for (const s of sessions) counts.set(s.pid, (counts.get(s.pid) ?? 0) + 1);
+  return [...counts.values()].sort((a, b) => b - a);
+}
+
 function failedResult(host: HostKind, n: number, error: string): HostResult {
   const nan = Number.NaN;
   return {
-    host, n, error, baselineRssBytes: nan, steadyRssBytes: nan, steadyRssSamples: [], baselineProcesses: 0, steadyProcesses: 0,
+    host, n, error, baselineRssBytes: nan, steadyRssBytes: nan, baselinePssBytes: nan, steadyPssBytes: nan, perSessionPssBytes: nan,
+    workers: 0, cpuMsPerSessionSecond: nan, loadAverage1m: loadavg()[0]!, sessionsPerProcess: [], steadyRssSamples: [], baselineProcesses: 0, steadyProcesses: 0,
     perSessionOverBaselineBytes: nan, perSessionTotalBytes: nan, lagP99Ms: nan, lagP99MedianMs: nan, lagMaxMs: nan, lagProcesses: 0,
     sessionsRunning: 0, inferencesPerSessionMin: 0, inferencesPerSessionMedian: nan, framesPerSessionMin: 0, realtimeFactorMin: nan,
     realtimeFactorMedian: nan, speechStarts: 0, sessionErrors: [], rampSeconds: nan, windowSeconds: 0, hostCpuCores: nan,

@@ -10,6 +10,12 @@ export interface ProcessSample {
   comm: string;
   /** VmRSS from /proc/<pid>/status, in bytes. */
   rssBytes: number;
+  /**
+   * Pss from /proc/<pid>/smaps_rollup, in bytes: each shared page counted once in all,
+   * split between the processes sharing it. Summed over a tree, shared libraries and
+   * copy-on-write pages of forked children count once, which RSS counts once per process.
+   */
+  pssBytes: number;
   /** User + system CPU time so far, in clock ticks (USER_HZ, 100 per second on Linux). */
   cpuTicks: number;
   /** `main` for the root; agents-js children by their entry script (`job`, `inference`); else comm. */
@@ -45,6 +51,8 @@ export interface TreeSample {
   rootPid: number;
   /** RSS summed over `processes`. */
   totalRssBytes: number;
+  /** PSS summed over `processes`. */
+  totalPssBytes: number;
   processes: ProcessSample[];
   /** Helper processes of the TypeScript loader, left out of the sum (see NOT_HOST). */
   excluded: ProcessSample[];
@@ -87,6 +95,16 @@ export function rssBytes(pid: number): number | undefined {
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
+/** Pss of one process in bytes (smaps_rollup); 0 when unreadable (exited, or a kernel without it). */
+export function pssBytes(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** The pids of `rootPid` and all its descendants still alive. */
 export function treePids(rootPid: number): number[] {
   const children = new Map<number, number[]>();
@@ -117,10 +135,10 @@ export function sampleTree(rootPid: number): TreeSample {
     const stat = readStat(pid);
     const rss = rssBytes(pid);
     if (!stat || rss === undefined) continue;
-    const sample = { pid, ppid: stat.ppid, comm: stat.comm, rssBytes: rss, cpuTicks: stat.cpuTicks, role: roleOf(pid, rootPid, stat.comm) };
+    const sample = { pid, ppid: stat.ppid, comm: stat.comm, rssBytes: rss, pssBytes: pssBytes(pid), cpuTicks: stat.cpuTicks, role: roleOf(pid, rootPid, stat.comm) };
     (NOT_HOST.has(stat.comm) ? excluded : processes).push(sample);
   }
-  return { at: Date.now(), rootPid, totalRssBytes: processes.reduce((sum, p) => sum + p.rssBytes, 0), processes, excluded };
+  return { at: Date.now(), rootPid, totalRssBytes: processes.reduce((sum, p) => sum + p.rssBytes, 0), totalPssBytes: processes.reduce((sum, p) => sum + p.pssBytes, 0), processes, excluded };
 }
 
 export function isAlive(pid: number): boolean {

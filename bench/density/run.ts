@@ -1,17 +1,25 @@
 // Session density: openrtc (every session in one process) against agents-js's own
 // process-per-job worker, N concurrent sessions each running Silero VAD in real time.
-//   node --import tsx bench/density/run.ts [--n 10,25,50] [--seconds 20] [--hosts openrtc,agents-js]
+//   node --import tsx bench/density/run.ts [--n 10,25,50,100] [--seconds 20] [--hosts openrtc,agents-js]
+//                                           [--workers 1|N|auto] [--min-realtime 0.98]
 //                                           [--idle 2] [--frame-ms 20] [--settle 3] [--json out.json] [--keep]
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HOST_KINDS, type HostKind, killAllLeftovers, measureHost, mib, type HostResult } from './measure.js';
 
 export interface DensityReport {
   startedAt: string;
   machine: { cpus: number; node: string };
-  options: { ns: number[]; seconds: number; hosts: HostKind[]; idleProcesses: number; frameMs: number; settleSeconds: number };
+  options: { ns: number[]; seconds: number; hosts: HostKind[]; idleProcesses: number; frameMs: number; settleSeconds: number; workers: number; minRealtimeFactor: number };
+  /** 1-minute load average when the run started and ended (each result has its own at its window). */
+  load: { atStart: number; atEnd: number };
   results: HostResult[];
-  goals: { memoryRatioAt25: number | null; memoryGoalHolds: boolean | null; lagP99At50: number | null; lagGoalHolds: boolean | null };
+  /** Memory by total PSS / N (agents-js over openrtc) at N = 10 (goal 10x) and N = 50 (goal 20x); lag p99 at N = 50 (goal < 20 ms). */
+  goals: {
+    pssRatioAt10: number | null; pssRatioAt50: number | null; memoryGoalHolds: boolean | null;
+    lagP99At50: number | null; lagGoalHolds: boolean | null;
+  };
 }
 
 function parseOptions(argv: string[]) {
@@ -25,6 +33,9 @@ function parseOptions(argv: string[]) {
       // warm idle processes (production: min(cores, 4)) agents-js initialises them one at a
       // time, and ramping to 50 jobs on a shared 2-core machine took longer than a run may.
       idle: { type: 'string', default: '0' },
+      // openrtc worker processes, as `openrtc start --workers`: 1, a number, or auto (one per CPU).
+      workers: { type: 'string', default: '1' },
+      'min-realtime': { type: 'string', default: '0.98' },
       'frame-ms': { type: 'string', default: '20' },
       settle: { type: 'string', default: '3' },
       json: { type: 'string' },
@@ -46,7 +57,11 @@ function parseOptions(argv: string[]) {
   if (frameMs === undefined) throw new Error(`--frame-ms must be 10 or 20, got ${values['frame-ms']}`);
   const settleSeconds = Number(values.settle);
   if (!(settleSeconds >= 0)) throw new Error(`--settle must be >= 0, got ${values.settle}`);
-  return { ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, json: values.json, keep: values.keep };
+  const workers = values.workers === 'auto' ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer or auto, got ${values.workers}`);
+  const minRealtimeFactor = Number(values['min-realtime']);
+  if (!(minRealtimeFactor > 0 && minRealtimeFactor <= 1)) throw new Error(`--min-realtime must be in (0, 1], got ${values['min-realtime']}`);
+  return { ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, workers, minRealtimeFactor, json: values.json, keep: values.keep };
 }
 
 const pad = (text: string, width: number): string => text.padStart(width);
@@ -59,11 +74,17 @@ function table(n: number, results: HostResult[], seconds: number): string {
   const ratio = (f: (r: HostResult) => number): string => (a && b && !a.error && !b.error && f(a) > 0 ? `${(f(b) / f(a)).toFixed(1)}x` : '-');
   const rows: [string, string, string, string][] = [
     ['', 'openrtc (a)', 'agents-js (b)', '(b)/(a)'],
+    ['HEADLINE PSS/session total/N, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionPssBytes))), ratio((x) => x.perSessionPssBytes)] as [string, string, string, string],
+    ['RSS/session total/N, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionTotalBytes))), ratio((x) => x.perSessionTotalBytes)] as [string, string, string, string],
+    ['valid (every session VAD >= min real time)', ...hosts.map((r) => cell(r, (x) => (x.invalid ? 'INVALID' : 'valid'))), ''] as [string, string, string, string],
+    ['worker processes (a) / cores used', ...hosts.map((r) => cell(r, (x) => `${x.host === 'openrtc' ? x.workers : '-'} / ${x.hostCpuCores.toFixed(2)}`)), ''] as [string, string, string, string],
+    ['CPU per session-second, ms', ...hosts.map((r) => cell(r, (x) => x.cpuMsPerSessionSecond.toFixed(1))), ratio((x) => x.cpuMsPerSessionSecond)] as [string, string, string, string],
+    ['load average (1 min) at window end', ...hosts.map((r) => cell(r, (x) => x.loadAverage1m.toFixed(2))), ''] as [string, string, string, string],
     ['processes, idle / steady', ...hosts.map((r) => cell(r, (x) => `${x.baselineProcesses} / ${x.steadyProcesses}`)), ''] as [string, string, string, string],
     ['host RSS idle baseline, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.baselineRssBytes))), ''] as [string, string, string, string],
     ['host RSS steady (median), MiB', ...hosts.map((r) => cell(r, (x) => mib(x.steadyRssBytes))), ratio((x) => x.steadyRssBytes)] as [string, string, string, string],
-    ['RSS/session (total-idle)/N, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionOverBaselineBytes))), ratio((x) => x.perSessionOverBaselineBytes)] as [string, string, string, string],
-    ['RSS/session total/N, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionTotalBytes))), ratio((x) => x.perSessionTotalBytes)] as [string, string, string, string],
+    ['host PSS idle / steady (median), MiB', ...hosts.map((r) => cell(r, (x) => `${mib(x.baselinePssBytes)} / ${mib(x.steadyPssBytes)}`)), ratio((x) => x.steadyPssBytes)] as [string, string, string, string],
+    ['RSS/session (total-idle)/N, MiB (noisy)', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionOverBaselineBytes))), ratio((x) => x.perSessionOverBaselineBytes)] as [string, string, string, string],
     ['event-loop p99, ms (b: max/median)', cell(a, (x) => x.lagP99Ms.toFixed(1)), cell(b, (x) => `${x.lagP99Ms.toFixed(1)} / ${x.lagP99MedianMs.toFixed(1)}`), ''],
     ['event-loop max, ms', ...hosts.map((r) => cell(r, (x) => x.lagMaxMs.toFixed(1))), ''] as [string, string, string, string],
     ['VAD realtime factor min/median', ...hosts.map((r) => cell(r, (x) => `${x.realtimeFactorMin.toFixed(2)} / ${x.realtimeFactorMedian.toFixed(2)}`)), ''] as [string, string, string, string],
@@ -75,7 +96,7 @@ function table(n: number, results: HostResult[], seconds: number): string {
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) => `${row[0].padEnd(widths[0]!)}  ${pad(row[1], widths[1]!)}  ${pad(row[2], widths[2]!)}  ${pad(row[3], widths[3]!)}`);
-  const failures = results.filter((r) => r.error).map((r) => `  ${r.host} failed: ${r.error}`);
+  const failures = results.flatMap((r) => (r.error ? [`  ${r.host} failed: ${r.error}`] : r.invalid ? [`  ${r.host} INVALID: ${r.invalid}`] : []));
   return [`N = ${n}  (steady state ${seconds} s per host)`, ...lines, ...failures].join('\n');
 }
 
@@ -85,49 +106,67 @@ export async function main(argv: string[]): Promise<DensityReport> {
   const report: DensityReport = {
     startedAt: new Date().toISOString(),
     machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
-    options: { ns: options.ns, seconds: options.seconds, hosts: options.hosts, idleProcesses: options.idleProcesses, frameMs: options.frameMs, settleSeconds: options.settleSeconds },
+    options: {
+      ns: options.ns, seconds: options.seconds, hosts: options.hosts, idleProcesses: options.idleProcesses, frameMs: options.frameMs,
+      settleSeconds: options.settleSeconds, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor,
+    },
+    load: { atStart: loadavg()[0]!, atEnd: Number.NaN },
     results: [],
-    goals: { memoryRatioAt25: null, memoryGoalHolds: null, lagP99At50: null, lagGoalHolds: null },
+    goals: { pssRatioAt10: null, pssRatioAt50: null, memoryGoalHolds: null, lagP99At50: null, lagGoalHolds: null },
   };
+  log(`load average at start: ${report.load.atStart.toFixed(2)} (${report.machine.cpus} CPUs); openrtc worker processes: ${options.workers}`);
   // One host after the other, never together: they must not share the cores.
   for (const host of options.hosts) {
     log(`${host}: N = ${options.ns.join(', ')}`);
     report.results.push(...(await measureHost(host, options.ns, {
       seconds: options.seconds, settleSeconds: options.settleSeconds, idleProcesses: options.idleProcesses,
-      frameMs: options.frameMs, keep: options.keep, log,
+      frameMs: options.frameMs, keep: options.keep, log, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor,
     })));
   }
   for (const n of options.ns) {
     process.stdout.write(`\n${table(n, report.results.filter((r) => r.n === n), options.seconds)}\n`);
   }
 
-  const at = (host: HostKind, n: number): HostResult | undefined => report.results.find((r) => r.host === host && r.n === n && !r.error);
-  const a25 = at('openrtc', 25);
-  const b25 = at('agents-js', 25);
-  if (a25 && b25) {
-    report.goals.memoryRatioAt25 = b25.perSessionOverBaselineBytes / a25.perSessionOverBaselineBytes;
-    report.goals.memoryGoalHolds = report.goals.memoryRatioAt25 >= 10;
-  }
-  const a50 = at('openrtc', 50);
-  if (a50) {
-    report.goals.lagP99At50 = a50.lagP99Ms;
-    report.goals.lagGoalHolds = a50.lagP99Ms < 20;
-  }
-  const lines = ['', 'Goals'];
-  const { goals } = report;
-  lines.push(goals.memoryRatioAt25 === null
-    ? '  memory: not measured (needs both hosts measured at N = 25)'
-    : `  memory: at N = 25 a session costs ${goals.memoryRatioAt25.toFixed(1)}x less RSS under openrtc than process-per-job ` +
-      `((total-idle)/N; total/N: ${(b25!.perSessionTotalBytes / a25!.perSessionTotalBytes).toFixed(1)}x); goal >= 10x: ${goals.memoryGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}`);
-  lines.push(goals.lagP99At50 === null
-    ? '  lag: not measured (needs openrtc measured at N = 50)'
-    : `  lag: openrtc event-loop p99 at N = 50 is ${goals.lagP99At50.toFixed(1)} ms; goal < 20 ms: ${goals.lagGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
-      ` (VAD realtime factor min ${a50!.realtimeFactorMin.toFixed(2)})`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  report.load.atEnd = loadavg()[0]!;
+  process.stdout.write(`${goalLines(report).join('\n')}\n`);
   if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
   const failed = report.results.filter((r) => r.error);
   if (failed.length > 0) process.exitCode = 3;
   return report;
+}
+
+/** The goals of issue 14, computed from valid windows only. */
+function goalLines(report: DensityReport): string[] {
+  const at = (host: HostKind, n: number): HostResult | undefined => report.results.find((r) => r.host === host && r.n === n && !r.error);
+  const { goals } = report;
+  const ratioAt = (n: number): number | null => {
+    const a = at('openrtc', n);
+    const b = at('agents-js', n);
+    return a && b ? b.perSessionPssBytes / a.perSessionPssBytes : null;
+  };
+  goals.pssRatioAt10 = ratioAt(10);
+  goals.pssRatioAt50 = ratioAt(50);
+  if (goals.pssRatioAt10 !== null || goals.pssRatioAt50 !== null) {
+    goals.memoryGoalHolds = (goals.pssRatioAt10 ?? Infinity) >= 10 && (goals.pssRatioAt50 ?? Infinity) >= 20;
+  }
+  const a50 = at('openrtc', 50);
+  if (a50) {
+    goals.lagP99At50 = a50.lagP99Ms;
+    goals.lagGoalHolds = a50.lagP99Ms < 20 && !a50.invalid;
+  }
+  const fmt = (v: number | null): string => (v === null ? 'not measured' : `${v.toFixed(1)}x`);
+  const lines = ['', `Goals (load average ${report.load.atStart.toFixed(2)} at start, ${report.load.atEnd.toFixed(2)} at end)`];
+  lines.push(goals.memoryGoalHolds === null
+    ? '  memory: not measured (needs both hosts at N = 10 or 50)'
+    : `  memory by total PSS/N: ${fmt(goals.pssRatioAt10)} less per session at N = 10 (goal >= 10x), ${fmt(goals.pssRatioAt50)} at N = 50 (goal >= 20x): ${goals.memoryGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}`);
+  lines.push(goals.lagP99At50 === null
+    ? '  lag: not measured (needs openrtc measured at N = 50)'
+    : `  lag: openrtc event-loop p99 at N = 50 is ${goals.lagP99At50.toFixed(1)} ms (max over its processes); goal < 20 ms with every session at real time: ${goals.lagGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
+      ` (VAD realtime factor min ${a50!.realtimeFactorMin.toFixed(2)})`);
+  for (const r of report.results.filter((x) => x.host === 'openrtc' && !x.error)) {
+    lines.push(`  openrtc N = ${r.n}: ${r.invalid ? 'INVALID' : 'valid'}, VAD min ${r.realtimeFactorMin.toFixed(2)} x real time, ${r.workers} worker process(es), ${r.hostCpuCores.toFixed(2)} cores, load ${r.loadAverage1m.toFixed(2)}`);
+  }
+  return lines;
 }
 
 const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,4 +1,10 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as IoRedis from 'ioredis';
+import type { Redis } from 'ioredis';
+
+// ioredis (about 100 modules) is required on first use, so a worker without Redis never
+// loads it; it is CommonJS, so a synchronous require keeps this function synchronous.
+const requireModule = createRequire(import.meta.url);
 
 /**
  * A client for the stores, made from a URL. Admission must not wait on a Redis that is
@@ -7,7 +13,8 @@ import { Redis } from 'ioredis';
  * reconnecting in the background, and the store's recovery probe notices when it is back.
  */
 export function createRedisClient(url: string): Redis {
-  return new Redis(url, {
+  const { Redis: RedisClient } = requireModule('ioredis') as typeof IoRedis;
+  return new RedisClient(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 2_000,

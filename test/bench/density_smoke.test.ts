@@ -22,19 +22,27 @@ describe('bench/density (smoke)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'openrtc-density-smoke-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs two openrtc sessions of Silero VAD and reports memory, lag and VAD progress', async () => {
+  it('runs two openrtc sessions of Silero VAD in two worker processes and reports memory (RSS and PSS), lag, CPU and VAD progress', async () => {
     const json = join(dir, 'report.json');
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'bench/density/run.ts', '--hosts', 'openrtc', '--n', '2', '--seconds', '2', '--settle', '0.5', '--json', json],
+      ['--import', 'tsx', 'bench/density/run.ts', '--hosts', 'openrtc', '--n', '2', '--seconds', '2', '--settle', '0.5', '--workers', '2', '--json', json],
       { cwd: ROOT, timeout: 280_000 },
     );
     expect(stdout).toContain('N = 2');
     const report = JSON.parse(readFileSync(json, 'utf8')) as DensityReport;
     expect(report.results).toHaveLength(1);
     const [result] = report.results;
-    expect(result).toMatchObject({ host: 'openrtc', n: 2, sessionsRunning: 2, lagProcesses: 1, leftoverProcesses: 0, sessionErrors: [] });
+    // One event-loop report per worker process; the primary hosts no session.
+    expect(result).toMatchObject({ host: 'openrtc', n: 2, workers: 2, sessionsRunning: 2, lagProcesses: 2, leftoverProcesses: 0, sessionErrors: [] });
     expect(result!.baselineRssBytes).toBeGreaterThan(50 * 1024 * 1024);
+    // PSS counts shared pages once: never more than RSS, and more than nothing.
+    expect(result!.steadyPssBytes).toBeGreaterThan(50 * 1024 * 1024);
+    expect(result!.steadyPssBytes).toBeLessThanOrEqual(result!.steadyRssBytes);
+    expect(result!.perSessionPssBytes).toBeCloseTo(result!.steadyPssBytes / 2);
+    expect(result!.cpuMsPerSessionSecond).toBeGreaterThan(0);
+    expect(Number.isFinite(result!.loadAverage1m)).toBe(true);
+    expect(report.load.atStart).toBeGreaterThanOrEqual(0);
     expect(result!.steadyRssBytes).toBeGreaterThan(result!.baselineRssBytes * 0.9);
     expect(result!.steadyRssSamples.length).toBeGreaterThanOrEqual(3);
     // Every session pushed audio and ran Silero on it; how much per second depends on the machine.

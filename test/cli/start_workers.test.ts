@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listHostWorkers } from '../../src/inspect/inspector_client.js';
 import type { InspectorState } from '../../src/inspect/protocol.js';
@@ -14,6 +15,7 @@ import { type DispatchedCall, DispatchServer } from '../../src/testing/index.js'
  * restarted; SIGTERM drains both. Every wait is on an event (a registration, an answer,
  * a log line), with generous timeouts for a loaded two-core machine.
  */
+const run = promisify(execFile);
 const apiKey = 'multicore-key';
 const apiSecret = 'multicore-secret-long-enough-for-the-hs256-signature';
 
@@ -96,6 +98,10 @@ describe('openrtc start --workers 2', () => {
     for (const w of workers) expect(w.snapshot.stores.reservations).toMatchObject({ backend: 'primary', mode: 'shared' });
     // Each child serves /metrics of its own.
     expect(new Set(workers.map((w) => w.worker.metricsUrl)).size).toBe(2);
+    // `openrtc top` shows both.
+    const top = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'top', '--json', '--inspect-dir', inspectDir]);
+    const view = JSON.parse(top.stdout) as { workers: { pid: number }[] };
+    expect(view.workers.map((w) => w.pid).sort()).toEqual(workers.map((w) => w.worker.pid).sort());
   }, 60_000);
 
   it('never lets a tenant capped at 3 take more than 3 slots across both, in a burst of 20', async () => {
@@ -128,6 +134,15 @@ describe('openrtc start --workers 2', () => {
     // Exactly the freed slots are free again, across both workers.
     expect(await acceptedBy(burst('acme', 20))).toHaveLength(held);
   }, 180_000);
+
+  it('names a missing target before starting any worker process', async () => {
+    const wrong = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', 'no/such/folder', '--workers', '2'], {
+      env: { ...process.env, LIVEKIT_URL: server.url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(wrong).toMatchObject({ code: 1 });
+    expect((wrong as { stderr: string }).stderr).toContain('start: "no/such/folder" is neither a folder of agents nor a pool module');
+    expect((wrong as { stderr: string }).stderr).not.toContain('started 2 worker processes');
+  }, 60_000);
 
   it('drains both children on SIGTERM and exits 0', async () => {
     primary.kill('SIGTERM');

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { createLogger } from '../../telemetry/logger.js';
-import { DispatchServer } from '../../testing/dispatch_server.js';
-import { SimulatedRoomTransport } from '../../testing/simulated_room.js';
+import type { DispatchServer } from '../../testing/dispatch_server.js';
 import type { AgentPool } from '../../pool/agent_pool.js';
 import type { CliContext } from '../context.js';
 import { positiveIntegerValue, tenantValue } from '../flag_values.js';
-import { loadPool } from '../load_pool.js';
 import { prettyDestination } from '../pretty_log.js';
 import type { CommandResult } from '../context.js';
 import { addWorkerFlags } from './start.js';
@@ -40,6 +37,10 @@ async function devCommand(target: string, opts: DevOptions, ctx: CliContext): Pr
   const settings = resolveStartSettings(opts, ctx.env);
   const calls = positiveIntegerValue(opts.calls, '--calls');
   const tenants = opts.tenants?.split(',').map((t) => tenantValue(t.trim(), '--tenants'));
+  // Loaded on use: the CLI's other commands, and the primary of `start --workers`, never need it.
+  const [{ loadPool }, { createLogger }, { DispatchServer }, { SimulatedRoomTransport }] = await Promise.all([
+    import('../load_pool.js'), import('../../telemetry/logger.js'), import('../../testing/dispatch_server.js'), import('../../testing/simulated_room.js'),
+  ]);
   const pool = await loadPool(target, ctx.cwd, settings.overrides);
   const logger = createLogger({ level: settings.logLevel ?? 'debug', destination: prettyDestination((t) => ctx.stdout.write(t), ctx.stdout.isTTY === true), env: ctx.env, otlp: false });
   if (settings.run.url !== undefined) {

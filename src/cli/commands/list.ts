@@ -5,7 +5,6 @@ import { defaultInspectDir } from '../../inspect/socket_dir.js';
 import type { RuntimeSnapshot } from '../../telemetry/runtime_snapshot.js';
 import type { CliContext } from '../context.js';
 import { jsonDocument } from '../json_output.js';
-import { loadPool } from '../load_pool.js';
 import type { CommandResult } from '../context.js';
 
 /** What `list` prints for one pool: names, caps and policy; never provider objects or keys. */
@@ -45,6 +44,7 @@ function listing(source: string, snapshot: RuntimeSnapshot, breakerPolicy: Break
 }
 
 async function moduleListing(target: string, ctx: CliContext): Promise<PoolListing> {
+  const { loadPool } = await import('../load_pool.js');
   const pool = await loadPool(target, ctx.cwd);
   return listing(target, pool.runtimeSnapshot(), pool.breakerPolicy ? { ...pool.breakerPolicy } : null);
 }

@@ -1,9 +1,11 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { OpenRtcError } from '../../errors.js';
 import { CHILD_INDEX_ENV } from '../../fleet/ipc_protocol.js';
 import type { CliContext } from '../context.js';
 import { addEnvFlags, envFlag, readEnvFlag } from '../env_flags.js';
 import { workersValue } from '../flag_values.js';
-import { loadPool } from '../load_pool.js';
 import type { CommandResult } from '../context.js';
 import { START_FLAG_LIST, type StartSettings, resolveStartSettings } from './start_flags.js';
 import { WorkerProcesses } from './worker_processes.js';
@@ -39,7 +41,10 @@ async function startCommand(target: string, opts: Record<string, unknown>, ctx: 
   const workers = readEnvFlag(WORKERS_FLAG, opts, ctx.env)?.value ?? 1;
   const childIndex = ctx.env[CHILD_INDEX_ENV];
   if (childIndex !== undefined) asChild(settings, Number(childIndex));
-  else if (workers > 1) return startPrimary(workers, ctx);
+  else if (workers > 1) return startPrimary(target, workers, ctx);
+  // The pool (agents-js, openrtc's worker) loads only where it runs: the primary of
+  // `--workers N` returned above without it.
+  const { loadPool } = await import('../load_pool.js');
   const pool = await loadPool(target, ctx.cwd, settings.overrides);
   // run() drains on SIGTERM/SIGINT and returns once live calls are done.
   await pool.run({ ...settings.run, logger: { level: settings.logLevel, env: ctx.env } });
@@ -51,9 +56,14 @@ async function startCommand(target: string, opts: Record<string, unknown>, ctx: 
  * children (each runs this same command line) and holds the stores they share, unless
  * they share Redis (OPENRTC_REDIS_URL).
  */
-function startPrimary(count: number, ctx: CliContext): Promise<number> {
+async function startPrimary(target: string, count: number, ctx: CliContext): Promise<number> {
+  // A missing target would make every child exit at once, and the primary give up only
+  // after its restarts: name it here, as a single worker would.
+  if (!(await stat(path.resolve(ctx.cwd, target)).catch(() => undefined))) {
+    throw new OpenRtcError('invalid_option', `start: "${target}" is neither a folder of agents nor a pool module`);
+  }
   const module = process.argv[1];
-  if (module === undefined) return Promise.resolve(1);
+  if (module === undefined) throw new OpenRtcError('invalid_option', 'start --workers: this process has no script path to fork its workers from');
   return new WorkerProcesses({
     count,
     module,

@@ -4,10 +4,7 @@ import { defaultInspectDir } from '../../inspect/socket_dir.js';
 import type { CliContext } from '../context.js';
 import { positiveIntegerValue, tenantValue } from '../flag_values.js';
 import { jsonDocument } from '../json_output.js';
-import { loadPool } from '../load_pool.js';
 import type { CommandResult } from '../context.js';
-import { verifyEmbedded } from '../verify/embedded_verify.js';
-import { verifyLiveKit } from '../verify/livekit_verify.js';
 import { type VerifyReport, formatReport } from '../verify/verify_report.js';
 
 interface VerifyOptions {
@@ -48,6 +45,7 @@ async function runVerify(tenant: string, opts: VerifyOptions, ctx: CliContext): 
     const apiKey = ctx.env.LIVEKIT_API_KEY;
     const apiSecret = ctx.env.LIVEKIT_API_SECRET;
     if (!apiKey || !apiSecret) throw new OpenRtcError('invalid_option', 'tenant verify with LIVEKIT_URL needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET set');
+    const { verifyLiveKit } = await import('../verify/livekit_verify.js');
     return verifyLiveKit({
       tenant, agent: opts.agent, url, apiKey, apiSecret, timeoutMs, logFile: opts.logFile,
       agentName: opts.agentName ?? ctx.env.LIVEKIT_AGENT_NAME ?? '',
@@ -57,6 +55,8 @@ async function runVerify(tenant: string, opts: VerifyOptions, ctx: CliContext): 
   if (!opts.pool) {
     throw new OpenRtcError('invalid_option', 'tenant verify without LIVEKIT_URL hosts the pool itself: give it with --pool <module or agents folder>');
   }
+  // Loaded on use: the CLI's other commands, and the primary of `start --workers`, never need it.
+  const [{ loadPool }, { verifyEmbedded }] = await Promise.all([import('../load_pool.js'), import('../verify/embedded_verify.js')]);
   const pool = await loadPool(opts.pool, ctx.cwd);
   return verifyEmbedded(pool, { tenant, agent: opts.agent, timeoutMs });
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { render, renderToString } from 'ink';
 import { OpenRtcError } from '../../errors.js';
 import { listHostWorkers } from '../../inspect/inspector_client.js';
 import { defaultInspectDir } from '../../inspect/socket_dir.js';
@@ -7,9 +6,8 @@ import type { CliContext } from '../context.js';
 import { tenantValue, positiveIntegerValue } from '../flag_values.js';
 import { jsonDocument } from '../json_output.js';
 import type { CommandResult } from '../context.js';
-import { TopApp, type TopSource } from '../top/top_app.js';
+import type { TopSource } from '../top/top_app.js';
 import { SORT_KEYS, type SortKey, type TopFilter, buildTopView } from '../top/top_model.js';
-import { TopScreen } from '../top/top_screen.js';
 
 interface TopOptions {
   tenant?: string;
@@ -46,6 +44,8 @@ function readFilter(opts: TopOptions): TopFilter {
 }
 
 async function topCommand(opts: TopOptions, ctx: CliContext): Promise<number> {
+  // Ink and React load only when `top` runs (top_render.tsx).
+  const { renderLive, renderScreen } = await import('../top/top_render.js');
   const filter = readFilter(opts);
   const intervalMs = positiveIntegerValue(opts.intervalMs, '--interval-ms');
   const dir = opts.inspectDir ?? defaultInspectDir(ctx.env);
@@ -61,17 +61,9 @@ async function topCommand(opts: TopOptions, ctx: CliContext): Promise<number> {
     const { states, notice } = await source.read();
     const view = buildTopView(states, filter);
     if (opts.json) ctx.stdout.write(`${JSON.stringify(jsonDocument('openrtc.top', view), null, 2)}\n`);
-    else ctx.stdout.write(`${renderToString(<TopScreen view={view} columns={columns} notice={notice} />, { columns })}\n`);
+    else ctx.stdout.write(`${renderScreen(view, columns, notice)}\n`);
     return 0;
   }
-  const app = render(<TopApp source={source} initialFilter={filter} intervalMs={intervalMs} columns={columns} />, {
-    stdout: ctx.stdout as NodeJS.WriteStream,
-    stderr: ctx.stderr as NodeJS.WriteStream,
-    stdin: ctx.stdin as NodeJS.ReadStream,
-    exitOnCtrlC: false,
-    patchConsole: false,
-  });
-  ctx.signal?.addEventListener('abort', () => app.unmount(), { once: true });
-  await app.waitUntilExit();
+  await renderLive(ctx, source, filter, intervalMs, columns);
   return 0;
 }

@@ -13,6 +13,10 @@ export interface WorkerProcessesOptions {
   /** True: the children decide through the primary's stores; false: they share Redis and the primary holds nothing. */
   holdStores: boolean;
   log(message: string): void;
+  /** The first restart delay, in ms (doubled per fast crash, up to 30 s). Default 500. */
+  firstBackoffMs?: number;
+  /** Any other message a child sends (the benchmark's hosts report their start this way). */
+  onMessage?(index: number, message: unknown): void;
 }
 
 /** A child that dies sooner than this after it started counts as a fast crash. */
@@ -84,7 +88,11 @@ export class WorkerProcesses {
     slot.child = child;
     slot.startedAt = Date.now();
     child.on('message', (message) => {
-      if (isStoreCall(message) && this.host) void this.answer(slot.index, child, message.seq, message.request);
+      if (isStoreCall(message)) {
+        if (this.host) void this.answer(slot.index, child, message.seq, message.request);
+      } else {
+        this.options.onMessage?.(slot.index, message);
+      }
     });
     child.once('exit', (code, signal) => void this.onExit(slot, child, code, signal));
   }
@@ -125,7 +133,7 @@ export class WorkerProcesses {
       if (this.slots.every((s) => s.child === undefined)) this.finish(1);
       return;
     }
-    const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** slot.fastCrashes);
+    const delay = Math.min(MAX_BACKOFF_MS, (this.options.firstBackoffMs ?? FIRST_BACKOFF_MS) * 2 ** slot.fastCrashes);
     this.options.log(`restarting worker ${slot.index} in ${delay} ms`);
     slot.restart = setTimeout(() => this.spawn(slot), delay);
   }
