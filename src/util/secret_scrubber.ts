@@ -33,9 +33,25 @@ const SHAPES: readonly [RegExp, string][] = [
   [/\b((?:api[_-]?key|api[_-]?secret|secret|token|password|access[_-]?token)["']?\s*[:=]\s*["']?)([^\s"'&,;]{6,})/gi, `$1${SCRUBBED}`],
 ];
 
+/**
+ * Below this many secrets the text is searched once per secret (cheapest for a few);
+ * above it, once per position through an index, so the cost no longer grows with the
+ * number of secrets.
+ */
+const FEW_SECRETS = 32;
+
 export class SecretScrubber {
-  private readonly secrets = new Set<string>();
-  private ordered: string[] = [];
+  /** Secrets registered without an owner (defaults, static config, env, LiveKit): kept for good. */
+  private readonly permanent = new Set<string>();
+  /** Owner (a loaded tenant) -> the secrets registered for it, released together. */
+  private readonly owned = new Map<string, Set<string>>();
+  /** How many owners claim each owned secret that is not permanent. */
+  private readonly claims = new Map<string, number>();
+  /** Last MIN_SECRET_LENGTH characters -> the secrets ending with them, longest first. */
+  private readonly byTail = new Map<string, string[]>();
+  private count = 0;
+  /** Every secret, longest first; rebuilt lazily and only while there are few. */
+  private ordered: string[] | undefined = [];
 
   constructor(env: Readonly<Record<string, string | undefined>> = process.env) {
     for (const [name, value] of Object.entries(env)) {
@@ -43,33 +59,133 @@ export class SecretScrubber {
     }
   }
 
-  /** Registers a value that must never leave the process. Non-strings and short values are ignored. */
-  addSecret(value: unknown): void {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || this.secrets.has(value)) return;
-    this.secrets.add(value);
-    // Longest first, so a secret that contains another is removed whole.
-    this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
+  /** How many distinct secrets are registered (for bounds and tests). */
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Registers a value that must never leave the process. Non-strings and short values are
+   * ignored. Without an owner it is kept for good; with one, until `releaseOwner(owner)`
+   * (and as long as any other owner, or a registration without owner, still holds it).
+   */
+  addSecret(value: unknown, owner?: string): void {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return;
+    if (owner === undefined) {
+      if (this.permanent.has(value)) return;
+      this.permanent.add(value);
+      if (!this.claims.has(value)) this.index(value);
+      return;
+    }
+    let mine = this.owned.get(owner);
+    if (!mine) this.owned.set(owner, (mine = new Set()));
+    if (mine.has(value)) return;
+    mine.add(value);
+    const claims = this.claims.get(value) ?? 0;
+    this.claims.set(value, claims + 1);
+    if (claims === 0 && !this.permanent.has(value)) this.index(value);
   }
 
   /**
    * Registers the values of secret-named fields found on an object (a provider object, a
-   * loader result), looking through its own enumerable fields a few levels deep.
+   * loader result), looking through its own enumerable fields a few levels deep, for
+   * `owner` if given (see `addSecret`).
    * Private fields (`#opts`) cannot be read by anyone: shapes and environment cover those.
    */
-  addSecretsFrom(value: unknown): void {
+  addSecretsFrom(value: unknown, owner?: string): void {
     walk(value, 0, new Set(), (key, found) => {
-      if (SECRET_FIELD.test(key)) this.addSecret(found);
+      if (SECRET_FIELD.test(key)) this.addSecret(found, owner);
     });
+  }
+
+  /**
+   * Lets go of every secret registered for `owner`. The caller promises nothing that could
+   * still print one of them (a live session's provider objects) depends on the owner.
+   */
+  releaseOwner(owner: string): void {
+    const mine = this.owned.get(owner);
+    if (!mine) return;
+    this.owned.delete(owner);
+    for (const secret of mine) {
+      const claims = (this.claims.get(secret) ?? 1) - 1;
+      if (claims > 0) {
+        this.claims.set(secret, claims);
+        continue;
+      }
+      this.claims.delete(secret);
+      if (!this.permanent.has(secret)) this.unindex(secret);
+    }
   }
 
   /** The text with every secret it can recognise replaced by `[redacted]`. */
   scrub(text: string): string {
+    let out = this.count <= FEW_SECRETS ? this.scrubFew(text) : this.scrubIndexed(text);
+    for (const [shape, replacement] of SHAPES) out = out.replace(shape, replacement);
+    return out;
+  }
+
+  private scrubFew(text: string): string {
+    this.ordered ??= [...this.byTail.values()].flat().sort((a, b) => b.length - a.length);
     let out = text;
+    // Longest first, so a secret that contains another is removed whole.
     for (const secret of this.ordered) {
       if (out.includes(secret)) out = out.split(secret).join(SCRUBBED);
     }
-    for (const [shape, replacement] of SHAPES) out = out.replace(shape, replacement);
     return out;
+  }
+
+  /**
+   * One pass over the text: at each position, the longest secret ending there is found
+   * through the index; overlapping finds merge, so a secret that contains another (or
+   * overlaps it) goes whole. Indexed by the last characters rather than the first, as keys
+   * of one vendor share a prefix (`sk-proj-`) but not their random tail.
+   */
+  private scrubIndexed(text: string): string {
+    const found: [start: number, end: number][] = [];
+    for (let end = MIN_SECRET_LENGTH; end <= text.length; end++) {
+      const candidates = this.byTail.get(text.slice(end - MIN_SECRET_LENGTH, end));
+      const match = candidates?.find((secret) => text.startsWith(secret, end - secret.length));
+      if (match !== undefined) found.push([end - match.length, end]);
+    }
+    if (found.length === 0) return text;
+    // A later end may start earlier (a secret containing others): merge by start.
+    found.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let copiedTo = 0;
+    let [from, to] = found[0]!;
+    for (const [start, end] of found) {
+      if (start > to) {
+        out += text.slice(copiedTo, from) + SCRUBBED;
+        copiedTo = to;
+        from = start;
+      }
+      to = Math.max(to, end);
+    }
+    return out + text.slice(copiedTo, from) + SCRUBBED + text.slice(to);
+  }
+
+  private index(secret: string): void {
+    const tail = secret.slice(-MIN_SECRET_LENGTH);
+    const list = this.byTail.get(tail);
+    if (!list) this.byTail.set(tail, [secret]);
+    else {
+      // Few share a tail: an insertion keeps the list longest first without a sort.
+      const at = list.findIndex((other) => other.length < secret.length);
+      list.splice(at === -1 ? list.length : at, 0, secret);
+    }
+    this.count++;
+    this.ordered = undefined;
+  }
+
+  private unindex(secret: string): void {
+    const tail = secret.slice(-MIN_SECRET_LENGTH);
+    const list = this.byTail.get(tail) ?? [];
+    const at = list.indexOf(secret);
+    if (at === -1) return;
+    list.splice(at, 1);
+    if (list.length === 0) this.byTail.delete(tail);
+    this.count--;
+    this.ordered = undefined;
   }
 }
 
