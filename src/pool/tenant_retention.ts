@@ -16,7 +16,7 @@ export interface RetentionParts {
   /** Tenants the pool is configured for (a cap of their own, static tenant config): never retired. */
   configured: ReadonlySet<string>;
   /** The loader cache, swept of expired answers along with the records (on its own schedule). */
-  config: { evictExpired(): void };
+  config: { evictExpired(): void; releaseTenant(tenant: string): void };
   report(diagnostic: Diagnostic): void;
 }
 
@@ -58,7 +58,9 @@ export class TenantRetention {
     for (const ticket of live.all()) busy.add(ticket.tenant);
     const keep = (tenant: string) =>
       configured.has(tenant) || busy.has(tenant) || (breaker !== undefined && !breaker.looksAtRest(tenant));
-    statistics.retireIdle(now - TENANT_RETENTION_MS, keep);
+    // A retired tenant has no live or reserved call: the keys its loader answers carried
+    // can go once its cached answer goes too (the resolver waits for that).
+    for (const tenant of statistics.retireIdle(now - TENANT_RETENTION_MS, keep)) this.parts.config.releaseTenant(tenant);
     if (!breaker) return;
     // Breaker states of tenants without a record (just retired, or left over from a forget
     // that failed): a state at rest decides like no state, so it can go.

@@ -48,6 +48,8 @@ export class TenantConfigResolver {
   private readonly options: TenantConfigResolverOptions;
   /** When the cache is next swept of expired answers (at most once per TTL). */
   private nextSweepAt = -Infinity;
+  /** Tenants the pool has retired whose answer is still cached: their keys go with the answer. */
+  private readonly retiredButCached = new Set<string>();
 
   constructor(options: TenantConfigResolverOptions) {
     this.options = options;
@@ -69,6 +71,8 @@ export class TenantConfigResolver {
     }
 
     const now = this.options.clock.now();
+    // A call again: the pool holds the tenant anew, and it decides when to let go.
+    this.retiredButCached.delete(tenant);
     this.sweepExpired(now);
     const cached = this.cache.get(tenant);
     if (cached && cached.expiresAt > now) {
@@ -99,6 +103,17 @@ export class TenantConfigResolver {
   }
 
   /**
+   * The pool has retired the tenant: no live or reserved call of it is left, so no live
+   * session holds its provider objects. The keys its loader answers carried (every
+   * generation since it was last released) stop being scrubbed once its answer has also
+   * left the cache, since a cached answer may still be handed to a new call.
+   */
+  releaseTenant(tenant: string): void {
+    if (this.cache.has(tenant) || this.inFlight.has(tenant)) this.retiredButCached.add(tenant);
+    else secretScrubber().releaseOwner(tenant);
+  }
+
+  /**
    * Drops every expired answer, at most once per TTL: so the cache holds at most the
    * tenants loaded within the last two TTLs, however many tenants have ever called, and a
    * sweep costs one pass over entries at most two TTLs old.
@@ -107,7 +122,9 @@ export class TenantConfigResolver {
     if (now < this.nextSweepAt) return;
     this.nextSweepAt = now + this.options.ttlMs;
     for (const [tenant, entry] of this.cache) {
-      if (entry.expiresAt <= now) this.cache.delete(tenant);
+      if (entry.expiresAt > now) continue;
+      this.cache.delete(tenant);
+      if (this.retiredButCached.delete(tenant)) secretScrubber().releaseOwner(tenant);
     }
   }
 
@@ -131,8 +148,9 @@ export class TenantConfigResolver {
     try {
       const answer = await Promise.race([Promise.resolve().then(() => loader(tenant)), timeout]);
       const value = answer ?? null;
-      // A loader result may carry keys (on provider objects or beside them): they must not leave.
-      secretScrubber().addSecretsFrom(answer);
+      // A loader result may carry keys (on provider objects or beside them): they must not
+      // leave. They are the tenant's, kept (with earlier generations) until `releaseTenant`.
+      secretScrubber().addSecretsFrom(answer, tenant);
       if (value !== null) {
         const problem = tenantProvidersProblem(value);
         if (problem) {
