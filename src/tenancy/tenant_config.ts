@@ -109,7 +109,9 @@ export class TenantConfigResolver {
    * left the cache, since a cached answer may still be handed to a new call.
    */
   releaseTenant(tenant: string): void {
-    if (this.cache.has(tenant) || this.inFlight.has(tenant)) this.retiredButCached.add(tenant);
+    // A load in flight is a call being admitted: it will give the tenant a record again,
+    // and its retirement a later release; the keys it brings are added after this one.
+    if (this.cache.has(tenant)) this.retiredButCached.add(tenant);
     else secretScrubber().releaseOwner(tenant);
   }
 

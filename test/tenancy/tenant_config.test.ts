@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentPool, type AgentPoolOptions, type ConfigLoadEvent, type TenantConfigLoader, type TenantProviders } from '../../src/index.js';
 import { FakeTTS, ManualClock } from '../../src/testing/index.js';
 import { TenantConfigResolver } from '../../src/tenancy/tenant_config.js';
+import { scrubSecrets } from '../../src/util/secret_scrubber.js';
 import { accepted, call, flush, refused } from '../helpers/calls.js';
 import { SupportAgent } from '../helpers/test_agent.js';
 
@@ -205,5 +206,26 @@ describe('static tenantConfig', () => {
     // Keys of Object.prototype are not tenants.
     expect(accepted(await pool.admit(call('constructor'))).tenantProviders).toBeNull();
     expect(Object.keys(pool.runtimeSnapshot().tenants)).toContain('acme');
+  });
+});
+
+describe('tenant keys in the scrubber', () => {
+  it('keeps a retired tenant\'s keys while its answer is cached, and lets go once it is swept', async () => {
+    const clock = new ManualClock();
+    const resolver = new TenantConfigResolver({
+      source: () => ({ llm: Object.assign(new voice.testing.FakeLLM([]), { opts: { apiKey: 'resolver-key-0123456789' } }) }),
+      ttlMs: 10_000,
+      timeoutMs: 1_000,
+      clock,
+    });
+    const line = 'error: resolver-key-0123456789';
+    await resolver.resolve('acme');
+    expect(scrubSecrets(line)).toBe('error: [redacted]');
+    resolver.releaseTenant('acme'); // retired by the pool, but a new call could still get the cached answer
+    resolver.evictExpired();
+    expect(scrubSecrets(line)).toBe('error: [redacted]');
+    clock.advance(10_000);
+    resolver.evictExpired();
+    expect(scrubSecrets(line)).toBe(line);
   });
 });
