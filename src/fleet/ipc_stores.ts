@@ -79,10 +79,34 @@ function unavailable(): OpenRtcError {
   return new OpenRtcError('store_unavailable', 'the primary process holding the shared stores is gone');
 }
 
+/**
+ * What both IPC stores share: nothing to start or close (the channel belongs to the
+ * process), and the channel's own status and mode changes.
+ */
+abstract class IpcStore implements ManagedStore {
+  abstract readonly kind: StoreKind;
+  constructor(protected readonly client: StoreClient) {}
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  status(): StoreStatus {
+    return this.client.status();
+  }
+
+  observe(observer: StoreObserver): () => void {
+    return this.client.observe(observer);
+  }
+}
+
 /** Session slots counted by the primary, for all its children at once. */
-export class IpcReservationStore implements ReservationStore, ManagedStore {
+export class IpcReservationStore extends IpcStore implements ReservationStore {
   readonly kind: StoreKind = 'reservations';
-  constructor(private readonly client: StoreClient) {}
 
   tryReserve(request: ReserveRequest): Promise<ReserveResult> {
     return this.client.call({ op: 'reserve', request });
@@ -99,23 +123,6 @@ export class IpcReservationStore implements ReservationStore, ManagedStore {
   total(): Promise<number> {
     return this.client.call({ op: 'total' });
   }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** Nothing to close: the channel belongs to the process. */
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  status(): StoreStatus {
-    return this.client.status();
-  }
-
-  observe(observer: StoreObserver): () => void {
-    return this.client.observe(observer);
-  }
 }
 
 /**
@@ -123,9 +130,11 @@ export class IpcReservationStore implements ReservationStore, ManagedStore {
  * transition here and writes only if the version is unchanged, retrying when another
  * child wrote first (the contract's optimistic form; the Redis store does the same).
  */
-export class IpcBreakerStore implements BreakerStore, ManagedStore {
+export class IpcBreakerStore extends IpcStore implements BreakerStore {
   readonly kind: StoreKind = 'breaker';
-  constructor(private readonly client: StoreClient, private readonly maxAttempts = 50) {}
+  constructor(client: StoreClient, private readonly maxAttempts = 50) {
+    super(client);
+  }
 
   async update<T>(tenant: string, step: (state: BreakerState) => Step<T>): Promise<Step<T>> {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
@@ -148,22 +157,5 @@ export class IpcBreakerStore implements BreakerStore, ManagedStore {
 
   tenants(): Promise<string[]> {
     return this.client.call({ op: 'breakerTenants' });
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** Nothing to close: the channel belongs to the process. */
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  status(): StoreStatus {
-    return this.client.status();
-  }
-
-  observe(observer: StoreObserver): () => void {
-    return this.client.observe(observer);
   }
 }
