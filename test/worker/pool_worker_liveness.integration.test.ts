@@ -28,10 +28,16 @@ describe('PoolWorker and the connection LiveKit keeps with it', () => {
     h.server.silenceWorker(first);
     const second = await h.server.waitForWorker({ exclude: [first] }, 10_000);
     const replacedAfterMs = Date.now() - silencedAt;
-    // Documented: livenessTimeoutMs, then the first reconnect backoff (500 ms +/- 25 %).
-    expect(replacedAfterMs).toBeGreaterThanOrEqual(livenessTimeoutMs - 50);
-    expect(replacedAfterMs).toBeLessThan(livenessTimeoutMs + 625 + 1_500);
-    expect(h.diagnostics.some((d) => d.includes('nothing from the server'))).toBe(true);
+    // Documented: livenessTimeoutMs after the last thing heard, then the first reconnect
+    // backoff. The exact times are pinned with a manual clock in worker_connection.test.ts;
+    // here, on real time, only what load cannot break: the worker pings every third of the
+    // timeout, so it last heard the server at most a third before the silence began and
+    // cannot have given up sooner than two thirds of the timeout after it. (No upper bound:
+    // a loaded machine may run the timers late.)
+    expect(replacedAfterMs).toBeGreaterThanOrEqual((livenessTimeoutMs * 2) / 3);
+    const silent = h.diagnostics.find((d) => d.includes('nothing from the server'));
+    const silentMs = Number(/for (\d+) ms/.exec(silent ?? '')?.[1]);
+    expect(silentMs).toBeGreaterThanOrEqual(livenessTimeoutMs);
 
     // The call never depended on the worker socket.
     live.say('still there?');
