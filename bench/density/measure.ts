@@ -5,7 +5,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { HostEntryPoints } from './compile_hosts.js';
 import type { DispatchedCall } from '../../src/testing/dispatched_call.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import { BENCH_WORKERS_ENV, HOST_ENV, type HostMessage, type OrchestratorMessage } from './host_ipc.js';
@@ -15,11 +15,6 @@ import type { MeasurementWindow, ProcessLagReport, VadSessionStats } from './vad
 
 export type HostKind = 'openrtc' | 'agents-js';
 export const HOST_KINDS: readonly HostKind[] = ['openrtc', 'agents-js'];
-
-const HOST_FILES: Record<HostKind, string> = {
-  'openrtc': fileURLToPath(new URL('./openrtc_host.ts', import.meta.url)),
-  'agents-js': fileURLToPath(new URL('./agents_host.ts', import.meta.url)),
-};
 
 const API_KEY = 'density-key';
 const API_SECRET = 'density-secret-density-secret-0123456';
@@ -39,6 +34,8 @@ export interface MeasureOptions {
   /** Keep each run's folder (host log, session and lag reports). */
   keep: boolean;
   log: (line: string) => void;
+  /** The host programs: compiled (as deployed) or the TypeScript sources under tsx. */
+  entryPoints: HostEntryPoints;
 }
 
 export interface HostResult {
@@ -185,10 +182,10 @@ class HostProcess {
   readonly exited: Promise<void>;
   private startedPid: number | undefined;
 
-  constructor(host: HostKind, env: NodeJS.ProcessEnv, logFile: string) {
+  constructor(host: HostKind, entryPoints: HostEntryPoints, env: NodeJS.ProcessEnv, logFile: string) {
     const logFd = openSync(logFile, 'a');
-    this.child = fork(HOST_FILES[host], [], {
-      execArgv: ['--import', 'tsx'],
+    this.child = fork(entryPoints[host], [], {
+      execArgv: entryPoints.execArgv,
       env,
       stdio: ['ignore', logFd, logFd, 'ipc'],
     });
@@ -247,7 +244,7 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
     [BENCH_WORKERS_ENV]: String(host === 'openrtc' ? options.workers : 1),
   };
   const logFile = join(dir, 'host.log');
-  const hostProcess = new HostProcess(host, env, logFile);
+  const hostProcess = new HostProcess(host, options.entryPoints, env, logFile);
   const rootPid = hostProcess.pid;
   const sample = (): TreeSample => {
     const s = sampleTree(rootPid);

@@ -1,20 +1,28 @@
 // Session density: openrtc (every session in one process) against agents-js's own
 // process-per-job worker, N concurrent sessions each running Silero VAD in real time.
-//   node --import tsx bench/density/run.ts [--n 10,25,50,100] [--seconds 20] [--hosts openrtc,agents-js]
+//   node --import tsx bench/density/run.ts [--n 10,25,50,100] [--seconds 20] [--hosts openrtc,agents-js] [--runs 3] [--from-source]
 //                                           [--workers 1|N|auto] [--min-realtime 0.98]
 //                                           [--idle 2] [--frame-ms 20] [--settle 3] [--json out.json] [--keep]
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { compileHosts, sourceHosts } from './compile_hosts.js';
 import { HOST_KINDS, type HostKind, killAllLeftovers, measureHost, mib, type HostResult } from './measure.js';
 
 export interface DensityReport {
   startedAt: string;
   machine: { cpus: number; node: string };
-  options: { ns: number[]; seconds: number; hosts: HostKind[]; idleProcesses: number; frameMs: number; settleSeconds: number; workers: number; minRealtimeFactor: number };
+  options: {
+    ns: number[]; seconds: number; hosts: HostKind[]; idleProcesses: number; frameMs: number; settleSeconds: number; workers: number; minRealtimeFactor: number;
+    /** Whole runs (both hosts, every N); the goals use the median over runs. */
+    runs: number;
+    /** Hosts compiled with tsc (as deployed) rather than run from source under tsx. */
+    compiled: boolean;
+  };
   /** 1-minute load average when the run started and ended (each result has its own at its window). */
   load: { atStart: number; atEnd: number };
-  results: HostResult[];
+  /** Every host's result, tagged with its run (1-based). */
+  results: (HostResult & { run: number })[];
   /** Memory by total PSS / N (agents-js over openrtc) at N = 10 (goal 10x) and N = 50 (goal 20x); lag p99 at N = 50 (goal < 20 ms). */
   goals: {
     pssRatioAt10: number | null; pssRatioAt50: number | null; memoryGoalHolds: boolean | null;
@@ -39,7 +47,11 @@ function parseOptions(argv: string[]) {
       'frame-ms': { type: 'string', default: '20' },
       settle: { type: 'string', default: '3' },
       json: { type: 'string' },
+      runs: { type: 'string', default: '1' },
       keep: { type: 'boolean', default: false },
+      // Run the hosts' TypeScript under tsx instead of compiling them first (quicker to
+      // iterate; every host process then also carries tsx, so memory reads higher).
+      'from-source': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -61,7 +73,9 @@ function parseOptions(argv: string[]) {
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer or auto, got ${values.workers}`);
   const minRealtimeFactor = Number(values['min-realtime']);
   if (!(minRealtimeFactor > 0 && minRealtimeFactor <= 1)) throw new Error(`--min-realtime must be in (0, 1], got ${values['min-realtime']}`);
-  return { ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, workers, minRealtimeFactor, json: values.json, keep: values.keep };
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+  return { runs, ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, workers, minRealtimeFactor, json: values.json, keep: values.keep, fromSource: values['from-source'] };
 }
 
 const pad = (text: string, width: number): string => text.padStart(width);
@@ -105,29 +119,40 @@ export async function main(argv: string[]): Promise<DensityReport> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const report: DensityReport = {
     startedAt: new Date().toISOString(),
-    machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
+    machine: { cpus: availableParallelism(), node: process.version },
     options: {
       ns: options.ns, seconds: options.seconds, hosts: options.hosts, idleProcesses: options.idleProcesses, frameMs: options.frameMs,
       settleSeconds: options.settleSeconds, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor,
+      runs: options.runs, compiled: !options.fromSource,
     },
     load: { atStart: loadavg()[0]!, atEnd: Number.NaN },
     results: [],
     goals: { pssRatioAt10: null, pssRatioAt50: null, memoryGoalHolds: null, lagP99At50: null, lagGoalHolds: null },
   };
   log(`load average at start: ${report.load.atStart.toFixed(2)} (${report.machine.cpus} CPUs); openrtc worker processes: ${options.workers}`);
-  // One host after the other, never together: they must not share the cores.
-  for (const host of options.hosts) {
-    log(`${host}: N = ${options.ns.join(', ')}`);
-    report.results.push(...(await measureHost(host, options.ns, {
-      seconds: options.seconds, settleSeconds: options.settleSeconds, idleProcesses: options.idleProcesses,
-      frameMs: options.frameMs, keep: options.keep, log, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor,
-    })));
-  }
-  for (const n of options.ns) {
-    process.stdout.write(`\n${table(n, report.results.filter((r) => r.n === n), options.seconds)}\n`);
+  const entryPoints = options.fromSource ? sourceHosts() : compileHosts();
+  log(options.fromSource ? 'hosts run from their TypeScript sources under tsx' : 'hosts compiled with tsc; they run without a TypeScript loader');
+  for (let run = 1; run <= options.runs; run++) {
+    // One host after the other, never together: they must not share the cores. Every
+    // other run swaps the order, so neither host always runs on a machine the other
+    // has just warmed (page cache) or loaded (load average, lingering processes).
+    const order = run % 2 === 1 ? options.hosts : [...options.hosts].reverse();
+    for (const host of order) {
+      log(`run ${run}/${options.runs}, ${host}: N = ${options.ns.join(', ')}`);
+      const results = await measureHost(host, options.ns, {
+        seconds: options.seconds, settleSeconds: options.settleSeconds, idleProcesses: options.idleProcesses,
+        frameMs: options.frameMs, keep: options.keep, log, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor, entryPoints,
+      });
+      report.results.push(...results.map((r) => ({ ...r, run })));
+    }
+    for (const n of options.ns) {
+      const label = options.runs > 1 ? `run ${run}/${options.runs}, ` : '';
+      process.stdout.write(`\n${label}${table(n, report.results.filter((r) => r.n === n && r.run === run), options.seconds)}\n`);
+    }
   }
 
   report.load.atEnd = loadavg()[0]!;
+  if (options.runs > 1) process.stdout.write(`\n${medianLines(report).join('\n')}\n`);
   process.stdout.write(`${goalLines(report).join('\n')}\n`);
   if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
   const failed = report.results.filter((r) => r.error);
@@ -135,36 +160,84 @@ export async function main(argv: string[]): Promise<DensityReport> {
   return report;
 }
 
-/** The goals of issue 14, computed from valid windows only. */
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The figures that matter, per N: each run's value and their median (what the goals use). */
+interface RunFigures {
+  openrtcPss: number[]; agentsPss: number[]; ratio: number[]; lagP99: number[]; vadMin: number[]; cores: number[];
+  openrtcValid: number; agentsValid: number; runs: number;
+}
+
+function figuresAt(report: DensityReport, n: number): RunFigures {
+  const figures: RunFigures = { openrtcPss: [], agentsPss: [], ratio: [], lagP99: [], vadMin: [], cores: [], openrtcValid: 0, agentsValid: 0, runs: report.options.runs };
+  for (let run = 1; run <= report.options.runs; run++) {
+    const a = report.results.find((r) => r.host === 'openrtc' && r.n === n && r.run === run && !r.error);
+    const b = report.results.find((r) => r.host === 'agents-js' && r.n === n && r.run === run && !r.error);
+    if (a) {
+      figures.openrtcPss.push(a.perSessionPssBytes);
+      figures.lagP99.push(a.lagP99Ms);
+      figures.vadMin.push(a.realtimeFactorMin);
+      figures.cores.push(a.hostCpuCores);
+      if (!a.invalid) figures.openrtcValid++;
+    }
+    if (b) {
+      figures.agentsPss.push(b.perSessionPssBytes);
+      if (!b.invalid) figures.agentsValid++;
+    }
+    if (a && b) figures.ratio.push(b.perSessionPssBytes / a.perSessionPssBytes);
+  }
+  return figures;
+}
+
+function medianLines(report: DensityReport): string[] {
+  const list = (values: number[], format: (v: number) => string): string =>
+    values.length === 0 ? 'not measured' : `median ${format(median(values))} (runs: ${values.map(format).join(', ')})`;
+  const lines = [`Medians of ${report.options.runs} runs (each N: both hosts in every run, order alternating)`];
+  for (const n of report.options.ns) {
+    const f = figuresAt(report, n);
+    lines.push(`N = ${n}`);
+    lines.push(`  PSS/session total/N: openrtc ${list(f.openrtcPss, mib)} MiB; agents-js ${list(f.agentsPss, mib)} MiB`);
+    lines.push(`  ratio agents-js/openrtc: ${list(f.ratio, (v) => `${v.toFixed(1)}x`)}`);
+    lines.push(`  openrtc event-loop p99: ${list(f.lagP99, (v) => `${v.toFixed(1)} ms`)}; cores ${list(f.cores, (v) => v.toFixed(2))}`);
+    lines.push(`  openrtc VAD realtime factor, slowest session: ${list(f.vadMin, (v) => v.toFixed(2))}`);
+    lines.push(`  valid windows: openrtc ${f.openrtcValid}/${f.runs}, agents-js ${f.agentsValid}/${f.runs}`);
+  }
+  return lines;
+}
+
+/** The goals of issue 14, from the medians over runs of valid windows. */
 function goalLines(report: DensityReport): string[] {
-  const at = (host: HostKind, n: number): HostResult | undefined => report.results.find((r) => r.host === host && r.n === n && !r.error);
   const { goals } = report;
   const ratioAt = (n: number): number | null => {
-    const a = at('openrtc', n);
-    const b = at('agents-js', n);
-    return a && b ? b.perSessionPssBytes / a.perSessionPssBytes : null;
+    const f = figuresAt(report, n);
+    return f.ratio.length ? median(f.ratio) : null;
   };
   goals.pssRatioAt10 = ratioAt(10);
   goals.pssRatioAt50 = ratioAt(50);
   if (goals.pssRatioAt10 !== null || goals.pssRatioAt50 !== null) {
     goals.memoryGoalHolds = (goals.pssRatioAt10 ?? Infinity) >= 10 && (goals.pssRatioAt50 ?? Infinity) >= 20;
   }
-  const a50 = at('openrtc', 50);
-  if (a50) {
-    goals.lagP99At50 = a50.lagP99Ms;
-    goals.lagGoalHolds = a50.lagP99Ms < 20 && !a50.invalid;
+  const at50 = figuresAt(report, 50);
+  if (at50.lagP99.length) {
+    goals.lagP99At50 = median(at50.lagP99);
+    goals.lagGoalHolds = goals.lagP99At50 < 20 && at50.openrtcValid === at50.lagP99.length;
   }
   const fmt = (v: number | null): string => (v === null ? 'not measured' : `${v.toFixed(1)}x`);
-  const lines = ['', `Goals (load average ${report.load.atStart.toFixed(2)} at start, ${report.load.atEnd.toFixed(2)} at end)`];
+  const of = report.options.runs > 1 ? `median of ${report.options.runs} runs` : 'one run';
+  const lines = ['', `Goals (${of}; load average ${report.load.atStart.toFixed(2)} at start, ${report.load.atEnd.toFixed(2)} at end)`];
   lines.push(goals.memoryGoalHolds === null
     ? '  memory: not measured (needs both hosts at N = 10 or 50)'
     : `  memory by total PSS/N: ${fmt(goals.pssRatioAt10)} less per session at N = 10 (goal >= 10x), ${fmt(goals.pssRatioAt50)} at N = 50 (goal >= 20x): ${goals.memoryGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}`);
   lines.push(goals.lagP99At50 === null
     ? '  lag: not measured (needs openrtc measured at N = 50)'
-    : `  lag: openrtc event-loop p99 at N = 50 is ${goals.lagP99At50.toFixed(1)} ms (max over its processes); goal < 20 ms with every session at real time: ${goals.lagGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
-      ` (VAD realtime factor min ${a50!.realtimeFactorMin.toFixed(2)})`);
+    : `  lag: openrtc event-loop p99 at N = 50 is ${goals.lagP99At50.toFixed(1)} ms (max over its processes); goal < 20 ms with every session at real time in every run: ${goals.lagGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
+      ` (slowest VAD realtime factor ${Math.min(...at50.vadMin).toFixed(2)})`);
   for (const r of report.results.filter((x) => x.host === 'openrtc' && !x.error)) {
-    lines.push(`  openrtc N = ${r.n}: ${r.invalid ? 'INVALID' : 'valid'}, VAD min ${r.realtimeFactorMin.toFixed(2)} x real time, ${r.workers} worker process(es), ${r.hostCpuCores.toFixed(2)} cores, load ${r.loadAverage1m.toFixed(2)}`);
+    lines.push(`  run ${r.run} openrtc N = ${r.n}: ${r.invalid ? 'INVALID' : 'valid'}, VAD min ${r.realtimeFactorMin.toFixed(2)} x real time, ${r.workers} worker process(es), ${r.hostCpuCores.toFixed(2)} cores, load ${r.loadAverage1m.toFixed(2)}`);
   }
   return lines;
 }
