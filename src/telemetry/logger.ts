@@ -114,7 +114,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // The last step before a record leaves: whatever a message or an error carries.
       hooks: { streamWrite: scrubSecrets },
     },
-    pino.multistream(streams),
+    // multistream checks every stream's level on each record; with one stream (no OTLP
+    // export) pino writes to it directly, which is measurably cheaper per line.
+    streams.length === 1 ? streams[0]!.stream : pino.multistream(streams),
   );
   if (transport) {
     // pino hands its level names to a transport only when the transport is its direct
