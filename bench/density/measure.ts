@@ -34,6 +34,12 @@ export interface MeasureOptions {
   /** Keep each run's folder (host log, session and lag reports). */
   keep: boolean;
   log: (line: string) => void;
+  /**
+   * Ramp mode: a step whose calls the worker refuses (full: the server finds no worker) is
+   * measured with the sessions the worker kept, and ends the ramp; otherwise a refusal
+   * fails that N.
+   */
+  ramp?: boolean;
   /** The host programs: compiled (as deployed) or the TypeScript sources under tsx. */
   entryPoints: HostEntryPoints;
 }
@@ -58,6 +64,10 @@ export interface HostResult {
   cpuMsPerSessionSecond: number;
   /** Set when the window does not count: a session's VAD fell behind real time (below `minRealtimeFactor`). */
   invalid?: string;
+  /** What the host's workers had last reported to the server before this step's calls were offered. */
+  reportedBefore?: { status: string; load: number }[];
+  /** Ramp mode: the worker refused some of this step's calls; N is what it kept. */
+  refusal?: { offered: number; accepted: number; reason: string };
   /** 1-minute load average of the machine when the window closed (`uptime`). */
   loadAverage1m: number;
   /** Sessions per hosting process (openrtc with --workers: how the server spread them). */
@@ -222,6 +232,25 @@ class HostProcess {
   }
 }
 
+interface Refusal {
+  refused: number;
+  reason: string;
+  refusedCalls: DispatchedCall[];
+}
+
+/** Waits for every call to be assigned or refused; describes the refusals, if any. */
+async function assignedOrRefused(calls: DispatchedCall[]): Promise<Refusal | undefined> {
+  const answers = await Promise.all(calls.map(async (call) => {
+    const availability = await call.availability;
+    if (availability.available) await call.assigned;
+    return { call, availability };
+  }));
+  const refused = answers.filter((a) => !a.availability.available);
+  if (refused.length === 0) return undefined;
+  const reasons = [...new Set(refused.map((a) => a.availability.reason ?? 'the worker answered unavailable'))];
+  return { refused: refused.length, reason: reasons.join(', '), refusedCalls: refused.map((a) => a.call) };
+}
+
 /**
  * Measures one host at each N in `ns` (ascending): one fresh stand-in server and one host
  * process; the idle baseline once, then jobs are added up to each N in turn and a
@@ -286,7 +315,16 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
             ...(host === 'openrtc' ? { simulated: { turns: [], hangupAfterLastReply: false } } : {}),
           }));
         }
-        await Promise.all(calls.map((c) => c.assigned));
+        const reportedBefore = server.workers.filter((w) => w.connected).map((w) => ({ status: w.status, load: w.load }));
+        const refusal = await assignedOrRefused(calls.slice(calls.length - added));
+        if (refusal) {
+          // The worker turned calls away (it said it was full, so the server had no worker
+          // for them). Keep the ones it took and measure the host right where it refused.
+          if (!options.ramp) throw new Error(`${refusal.refused} of ${added} calls refused (${refusal.reason})`);
+          for (const call of refusal.refusedCalls) calls.splice(calls.indexOf(call), 1);
+          log(`  ${host} N=${n}: the worker refused ${refusal.refused} of ${added} new calls (${refusal.reason}); measuring its ${calls.length} sessions`);
+        }
+        const target = calls.length;
         // Give up when no further session has come up for a while (agents-js fails a job
         // whose process does not initialise in time; those jobs never arrive).
         let live = 0;
@@ -298,14 +336,16 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
             live = now;
             progressAt = Date.now();
           }
-          if (Date.now() - progressAt > 150_000) throw new Error(`only ${live} of ${n} sessions came up; none more in 150 s`);
-          return now >= n;
-        }, `${n} sessions to run VAD`, 60_000 + added * 10_000, 500);
+          if (Date.now() - progressAt > 150_000) throw new Error(`only ${live} of ${target} sessions came up; none more in 150 s`);
+          return now >= target;
+        }, `${target} sessions to run VAD`, 60_000 + added * 10_000, 500);
         const rampSeconds = (Date.now() - dispatchedAt) / 1000;
         log(`  ${host} N=${n}: ${added} more sessions running after ${rampSeconds.toFixed(1)} s; settling, then ${options.seconds} s steady state`);
         // agents-js replaces the idle processes that jobs took; the window starts once those are warm.
         await waitForQuietTree(sample, settleMs, 'the loaded host to settle', 180_000);
-        const result = await measureWindow(n, rampSeconds);
+        const result = await measureWindow(target, rampSeconds);
+        result.reportedBefore = reportedBefore;
+        if (refusal) result.refusal = { offered: n, accepted: target, reason: refusal.reason };
         if (result.error) log(`  ${host} N=${n}: INVALID: ${result.error}`);
         else if (result.invalid) log(`  ${host} N=${n}: INVALID: ${result.invalid}`);
         result.baselineRssBytes = baselineRssBytes;
@@ -313,8 +353,9 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
         result.baselineProcesses = baselineProcesses;
         result.baselineByRole = baselineByRole;
         log(`  ${host} N=${n}: steady RSS ${mib(result.steadyRssBytes)} MiB, PSS ${mib(result.steadyPssBytes)} MiB, load ${result.loadAverage1m.toFixed(2)}; sessions per process ${host === 'openrtc' ? result.sessionsPerProcess.join('/') : `${result.sessionsPerProcess.length} processes`} (MiB at window end: ${describeRoles(result.steadyByRole)})`);
-        result.perSessionOverBaselineBytes = (result.steadyRssBytes - baselineRssBytes) / n;
+        result.perSessionOverBaselineBytes = (result.steadyRssBytes - baselineRssBytes) / target;
         results.push(result);
+        if (refusal) break;
       } catch (error: unknown) {
         // Keep what was measured at smaller N; report this N as failed and stop ramping.
         const message = error instanceof Error ? error.message : String(error);

@@ -18,6 +18,8 @@ export interface DensityReport {
     runs: number;
     /** Hosts compiled with tsc (as deployed) rather than run from source under tsx. */
     compiled: boolean;
+    /** Ramp mode (see rampLines). */
+    ramp: boolean;
   };
   /** 1-minute load average when the run started and ended (each result has its own at its window). */
   load: { atStart: number; atEnd: number };
@@ -48,6 +50,9 @@ function parseOptions(argv: string[]) {
       settle: { type: 'string', default: '3' },
       json: { type: 'string' },
       runs: { type: 'string', default: '1' },
+      // Ramp mode: add sessions step by step (the --n list) until the worker refuses calls,
+      // and show whether it refused before any session's VAD fell behind real time.
+      ramp: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       // Run the hosts' TypeScript under tsx instead of compiling them first (quicker to
       // iterate; every host process then also carries tsx, so memory reads higher).
@@ -75,7 +80,7 @@ function parseOptions(argv: string[]) {
   if (!(minRealtimeFactor > 0 && minRealtimeFactor <= 1)) throw new Error(`--min-realtime must be in (0, 1], got ${values['min-realtime']}`);
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
-  return { runs, ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, workers, minRealtimeFactor, json: values.json, keep: values.keep, fromSource: values['from-source'] };
+  return { runs, ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, workers, minRealtimeFactor, json: values.json, keep: values.keep, fromSource: values['from-source'], ramp: values.ramp };
 }
 
 const pad = (text: string, width: number): string => text.padStart(width);
@@ -123,7 +128,7 @@ export async function main(argv: string[]): Promise<DensityReport> {
     options: {
       ns: options.ns, seconds: options.seconds, hosts: options.hosts, idleProcesses: options.idleProcesses, frameMs: options.frameMs,
       settleSeconds: options.settleSeconds, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor,
-      runs: options.runs, compiled: !options.fromSource,
+      runs: options.runs, compiled: !options.fromSource, ramp: options.ramp,
     },
     load: { atStart: loadavg()[0]!, atEnd: Number.NaN },
     results: [],
@@ -141,7 +146,7 @@ export async function main(argv: string[]): Promise<DensityReport> {
       log(`run ${run}/${options.runs}, ${host}: N = ${options.ns.join(', ')}`);
       const results = await measureHost(host, options.ns, {
         seconds: options.seconds, settleSeconds: options.settleSeconds, idleProcesses: options.idleProcesses,
-        frameMs: options.frameMs, keep: options.keep, log, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor, entryPoints,
+        frameMs: options.frameMs, keep: options.keep, log, workers: options.workers, minRealtimeFactor: options.minRealtimeFactor, entryPoints, ramp: options.ramp,
       });
       report.results.push(...results.map((r) => ({ ...r, run })));
     }
@@ -153,6 +158,7 @@ export async function main(argv: string[]): Promise<DensityReport> {
 
   report.load.atEnd = loadavg()[0]!;
   if (options.runs > 1) process.stdout.write(`\n${medianLines(report).join('\n')}\n`);
+  if (options.ramp) process.stdout.write(`\n${rampLines(report).join('\n')}\n`);
   process.stdout.write(`${goalLines(report).join('\n')}\n`);
   if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
   const failed = report.results.filter((r) => r.error);
@@ -205,6 +211,38 @@ function medianLines(report: DensityReport): string[] {
     lines.push(`  openrtc event-loop p99: ${list(f.lagP99, (v) => `${v.toFixed(1)} ms`)}; cores ${list(f.cores, (v) => v.toFixed(2))}`);
     lines.push(`  openrtc VAD realtime factor, slowest session: ${list(f.vadMin, (v) => v.toFixed(2))}`);
     lines.push(`  valid windows: openrtc ${f.openrtcValid}/${f.runs}, agents-js ${f.agentsValid}/${f.runs}`);
+  }
+  return lines;
+}
+
+/**
+ * Ramp mode: does the worker turn calls away before its sessions fall behind? Per run and
+ * host, each step's window (sessions kept, what the worker had reported before the step,
+ * the slowest session's VAD pace) and the verdict: it HOLDS when the worker refused at
+ * some step and no window up to and including that step fell below real time.
+ */
+function rampLines(report: DensityReport): string[] {
+  const lines = ['Ramp: does the worker refuse before any session falls behind real time?'];
+  for (let run = 1; run <= report.options.runs; run++) {
+    for (const host of report.options.hosts) {
+      const steps = report.results.filter((r) => r.run === run && r.host === host);
+      lines.push(`run ${run}, ${host}:`);
+      for (const r of steps) {
+        const before = (r.reportedBefore ?? []).map((w) => `${w.status} ${w.load.toFixed(2)}`).join(' / ') || '-';
+        lines.push(r.error
+          ? `  N ${String(r.n).padStart(3)}: failed: ${r.error}`
+          : `  N ${String(r.n).padStart(3)}: reported before the step ${before.padEnd(16)} VAD min ${r.realtimeFactorMin.toFixed(2)}  lag p99 ${r.lagP99Ms.toFixed(1)} ms  cores ${r.hostCpuCores.toFixed(2)}  ${r.invalid ? 'BEHIND' : 'real time'}` +
+            (r.refusal ? `  <- refused ${r.refusal.offered - r.refusal.accepted} of the calls offered up to ${r.refusal.offered} (${r.refusal.reason})` : ''));
+      }
+      const refusedAt = steps.findIndex((r) => r.refusal !== undefined);
+      const behindAt = steps.findIndex((r) => !r.error && r.invalid !== undefined);
+      const verdict = refusedAt < 0
+        ? `never refused up to N = ${report.options.ns.at(-1)}${behindAt >= 0 ? `; sessions fell behind at N = ${steps[behindAt]!.n}: DOES NOT HOLD` : ' (ramp further to see the refusal)'}`
+        : behindAt >= 0 && behindAt <= refusedAt
+          ? `sessions fell behind at N = ${steps[behindAt]!.n}, before or at the refusal: DOES NOT HOLD`
+          : `refused with ${steps[refusedAt]!.n} sessions running, every one at real time (VAD min ${steps[refusedAt]!.realtimeFactorMin.toFixed(2)}): HOLDS`;
+      lines.push(`  => ${verdict}`);
+    }
   }
   return lines;
 }
