@@ -140,9 +140,11 @@ describe('four worker processes sharing caps on Redis', () => {
       await until(() => Promise.resolve(burst.taken.every((c) => c.jobState?.status === 'running')), 'the server to run all 50 jobs');
       expect(await admin.zcard(leaseKey)).toBe(CAP);
       expectRefusedByEveryWorkerAsked(burst.refused);
-      // The 50 are spread over the fleet: no single worker's cap explains the total.
+      // The 50 are spread over several processes, so the one cap held them together. Not
+      // necessarily over all four: the server picks at random weighted by load, and on a
+      // busy machine a worker's load monitor may rightly report it full, so it gets none.
       const owners = new Set(burst.taken.map((c) => c.jobState?.workerId));
-      expect(owners.size).toBe(WORKERS);
+      expect(owners.size, diagnostics()).toBeGreaterThan(1);
 
       // Ten sessions end: their slots come back to the fleet, and only ten of 100 new calls fit.
       const ending = burst.taken.slice(0, 10);
