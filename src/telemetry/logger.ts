@@ -1,5 +1,6 @@
 import { scrubSecrets } from '../util/secret_scrubber.js';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { type DestinationStream, type LevelWithSilent, type Logger, type StreamEntry, pino } from 'pino';
 import { getSessionContext } from './session_context.js';
@@ -43,6 +44,12 @@ export interface LoggerOptions {
   redactPaths?: string[];
   /** `service.name` on exported logs. Default 'openrtc'. */
   serviceName?: string;
+  /**
+   * Fields every record carries, next to `pid` and `hostname`: `openrtc start --workers N`
+   * sets `workerIndex` in each worker process, so the lines of several workers on one
+   * host can be told apart (a pid changes when a worker is restarted; the index does not).
+   */
+  fields?: Record<string, string | number>;
   /** Environment to read OTEL_* variables from. Default process.env. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -108,6 +115,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const logger = pino(
     {
       level,
+      // pino's own base fields, plus the caller's.
+      base: { pid: process.pid, hostname: hostname(), ...options.fields },
       mixin: sessionLogFields,
       redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redactPaths ?? [])], censor: REDACTED },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },

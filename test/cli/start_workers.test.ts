@@ -70,7 +70,7 @@ beforeAll(async () => {
   inspectDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'openrtc-workers-')), 'inspect');
   primary = spawn(process.execPath, [
     '--import', 'tsx', 'src/cli/main.ts', 'start', 'test/fixtures/multicore/pool.ts',
-    '--workers', '2', '--metrics-port', '0', '--inspect-dir', inspectDir, '--drain-timeout-ms', '5000',
+    '--workers', '2', '--metrics-port', '0', '--inspect-dir', inspectDir, '--drain-timeout-ms', '5000', '--log-level', 'info',
   ], { env: { ...process.env, LIVEKIT_URL: server.url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret, OPENRTC_REDIS_URL: '' } });
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -102,6 +102,9 @@ describe('openrtc start --workers 2', () => {
     const top = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'top', '--json', '--inspect-dir', inspectDir]);
     const view = JSON.parse(top.stdout) as { workers: { pid: number }[] };
     expect(view.workers.map((w) => w.pid).sort()).toEqual(workers.map((w) => w.worker.pid).sort());
+    // Each child's log lines say which worker wrote them.
+    await outputMatching(/"workerIndex":0[,}]/);
+    await outputMatching(/"workerIndex":1[,}]/);
   }, 60_000);
 
   it('never lets a tenant capped at 3 take more than 3 slots across both, in a burst of 20', async () => {

@@ -26,6 +26,15 @@ async function setup() {
 }
 
 describe('createLogger', () => {
+  it('puts the given fields on every record, next to pid and hostname', () => {
+    const out = captureLines();
+    const logger = createLogger({ destination: out, otlp: false, level: 'info', fields: { workerIndex: 1 } });
+    logger.info('one');
+    logger.child({ component: 'livekit-agents' }).warn('two');
+    expect(out.records).toHaveLength(2);
+    for (const record of out.records) expect(record).toMatchObject({ workerIndex: 1, pid: process.pid });
+  });
+
   it('adds session and trace fields inside a session, none outside', async () => {
     const { telemetry: t, out, logger } = await setup();
     logger.info('outside');

@@ -47,7 +47,8 @@ async function startCommand(target: string, opts: Record<string, unknown>, ctx: 
   const { loadPool } = await import('../load_pool.js');
   const pool = await loadPool(target, ctx.cwd, settings.overrides);
   // run() drains on SIGTERM/SIGINT and returns once live calls are done.
-  await pool.run({ ...settings.run, logger: { level: settings.logLevel, env: ctx.env } });
+  const fields = childIndex === undefined ? undefined : { workerIndex: Number(childIndex) };
+  await pool.run({ ...settings.run, logger: { level: settings.logLevel, env: ctx.env, ...(fields ? { fields } : {}) } });
   return 0;
 }
 
