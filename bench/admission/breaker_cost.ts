@@ -12,7 +12,7 @@ import { type BreakerPolicy, InMemoryBreakerStore } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { type OutcomeSample, recordOutcomeInArray } from './array_window_baseline.js';
 
-const POLICY: BreakerPolicy = { failureRatio: 0.5, windowMs: 60_000, minSamples: 5, cooldownMs: 30_000, halfOpenProbes: 1 };
+const POLICY: BreakerPolicy = { failureRatio: 0.5, windowMs: 60_000, minSamples: 5, cooldownMs: 30_000, halfOpenProbes: 1, probeTimeoutMs: 600_000 };
 
 export interface BreakerCost {
   outcomes: number;

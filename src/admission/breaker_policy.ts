@@ -13,6 +13,14 @@ export interface BreakerPolicy {
   cooldownMs: number;
   /** Sessions admitted while half-open; that many successes close the breaker. */
   halfOpenProbes: number;
+  /**
+   * How long a half-open period whose probe slots are all taken may wait for their
+   * outcomes, in ms, before a new half-open period with fresh slots begins. A probe whose
+   * worker died (a crashed process, a lost Redis client) never reports, and without this
+   * its tenant would be refused for good; a probe that is only a long call still reports,
+   * but into an earlier period, so it neither frees a slot in nor decides the new one.
+   */
+  probeTimeoutMs: number;
 }
 
 export const DEFAULT_BREAKER_POLICY: Readonly<BreakerPolicy> = Object.freeze({
@@ -21,6 +29,7 @@ export const DEFAULT_BREAKER_POLICY: Readonly<BreakerPolicy> = Object.freeze({
   minSamples: 5,
   cooldownMs: 30_000,
   halfOpenProbes: 1,
+  probeTimeoutMs: 600_000,
 });
 
 export function resolveBreakerPolicy(partial: Partial<BreakerPolicy> | undefined, option = 'circuitBreaker'): BreakerPolicy {
@@ -33,13 +42,14 @@ export function resolveBreakerPolicy(partial: Partial<BreakerPolicy> | undefined
     }
   }
   const policy = { ...DEFAULT_BREAKER_POLICY, ...stripUndefined(partial ?? {}) };
-  const { failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes } = policy;
+  const { failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes, probeTimeoutMs } = policy;
   if (typeof failureRatio !== 'number' || !(failureRatio > 0 && failureRatio < 1)) {
     throw invalidOption(`${option}.failureRatio`, 'must be a number between 0 and 1 (exclusive)', failureRatio);
   }
   for (const [field, value] of [
     ['windowMs', windowMs],
     ['cooldownMs', cooldownMs],
+    ['probeTimeoutMs', probeTimeoutMs],
   ] as const) {
     positiveMillis(`${option}.${field}`, value, 0);
   }

@@ -45,7 +45,7 @@ export const halfOpen = (now: number, trips: number, episode: number): BreakerSt
  */
 export const nextEpisode = (previous: number, now: number): number => Math.max(previous + 1, Math.floor(now));
 
-export type TransitionReason = 'failure_ratio' | 'cooldown_elapsed' | 'probe_succeeded' | 'probe_failed';
+export type TransitionReason = 'failure_ratio' | 'cooldown_elapsed' | 'probe_succeeded' | 'probe_failed' | 'probe_timeout';
 
 export interface Transition {
   from: BreakerStateName;
@@ -68,12 +68,22 @@ export interface OutcomeReport {
   probeEpisode: number | null;
 }
 
-/** Moves an open breaker whose cooldown has passed to half-open. */
-function settle(state: BreakerState, now: number): { state: BreakerState; transitions: Transition[] } {
+/**
+ * Moves an open breaker whose cooldown has passed to half-open, and begins a new half-open
+ * period when every probe slot of the current one has waited `probeTimeoutMs` without an
+ * outcome (see BreakerPolicy.probeTimeoutMs).
+ */
+function settle(state: BreakerState, policy: BreakerPolicy, now: number): { state: BreakerState; transitions: Transition[] } {
   if (state.name === 'open' && now >= state.reopenAt) {
     return {
       state: halfOpen(now, state.trips, nextEpisode(state.episode, now)),
       transitions: [{ from: 'open', to: 'half_open', reason: 'cooldown_elapsed' }],
+    };
+  }
+  if (state.name === 'half_open' && state.probesAdmitted >= policy.halfOpenProbes && now - state.since >= policy.probeTimeoutMs) {
+    return {
+      state: halfOpen(now, state.trips, nextEpisode(state.episode, now)),
+      transitions: [{ from: 'half_open', to: 'half_open', reason: 'probe_timeout' }],
     };
   }
   return { state, transitions: [] };
@@ -81,7 +91,7 @@ function settle(state: BreakerState, now: number): { state: BreakerState; transi
 
 /** May a new session of this tenant start? Claims a probe slot when half-open. */
 export function admit(state: BreakerState, policy: BreakerPolicy, now: number): Step<AdmitVerdict> {
-  const settled = settle(state, now);
+  const settled = settle(state, policy, now);
   const current = settled.state;
   switch (current.name) {
     case 'closed':
@@ -117,7 +127,7 @@ export function returnProbe(state: BreakerState, episode: number): Step<void> {
  * finish as ordinary outcomes (a sample while closed, nothing while open or half-open).
  */
 export function recordOutcome(state: BreakerState, policy: BreakerPolicy, now: number, outcome: OutcomeReport): Step<void> {
-  const settled = settle(state, now);
+  const settled = settle(state, policy, now);
   const current = settled.state;
   const transitions = [...settled.transitions];
   if (current.name === 'closed') {
@@ -169,7 +179,7 @@ export function isAtRest(state: BreakerState, policy: BreakerPolicy, now: number
   return state.name === 'closed' && isWindowEmpty(state.buckets, now, policy.windowMs);
 }
 
-/** The state as of `now`, with an elapsed cooldown already applied, for reporting. */
-export function currentState(state: BreakerState, now: number): BreakerState {
-  return settle(state, now).state;
+/** The state as of `now`, with an elapsed cooldown or probe timeout already applied, for reporting. */
+export function currentState(state: BreakerState, policy: BreakerPolicy, now: number): BreakerState {
+  return settle(state, policy, now).state;
 }

@@ -89,7 +89,7 @@ export class TenantCircuitBreaker {
 
   status(tenant: string): BreakerStatus {
     const now = this.clock.now();
-    const state = currentState(this.seen.get(tenant) ?? closed(), now);
+    const state = currentState(this.seen.get(tenant) ?? closed(), this.policy, now);
     switch (state.name) {
       case 'closed': {
         const { samples, failures } = tally(liveBuckets(state.buckets, now, this.policy.windowMs));

@@ -24,7 +24,7 @@ import { ManualClock } from '../../src/testing/index.js';
 import { accepted, call, refused } from '../helpers/calls.js';
 import { SupportAgent } from '../helpers/test_agent.js';
 
-const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2 };
+const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2, probeTimeoutMs: 600_000 };
 
 const spans = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });

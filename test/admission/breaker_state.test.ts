@@ -16,12 +16,12 @@ import {
 } from '../../src/admission/breaker_state.js';
 import { BUCKETS_PER_WINDOW, bucketStart, bucketWidthMs, tally } from '../../src/admission/outcome_window.js';
 
-const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2 };
+const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2, probeTimeoutMs: 600_000 };
 const T0 = 1_000_000;
 
 describe('breaker state functions', () => {
   it('has validated, frozen defaults', () => {
-    expect(DEFAULT_BREAKER_POLICY).toEqual({ failureRatio: 0.5, windowMs: 60_000, minSamples: 5, cooldownMs: 30_000, halfOpenProbes: 1 });
+    expect(DEFAULT_BREAKER_POLICY).toEqual({ failureRatio: 0.5, windowMs: 60_000, minSamples: 5, cooldownMs: 30_000, halfOpenProbes: 1, probeTimeoutMs: 600_000 });
     expect(Object.isFrozen(DEFAULT_BREAKER_POLICY)).toBe(true);
   });
 
@@ -127,8 +127,25 @@ describe('breaker state functions', () => {
 
   it('reports an open breaker past its cooldown as half-open without changing it', () => {
     const o = open(T0, POLICY, 2, T0 - 1);
-    expect(currentState(o, T0 + 4_999)).toBe(o);
-    expect(currentState(o, T0 + 5_000)).toEqual(halfOpen(T0 + 5_000, 2, T0 + 5_000));
+    expect(currentState(o, POLICY, T0 + 4_999)).toBe(o);
+    expect(currentState(o, POLICY, T0 + 5_000)).toEqual(halfOpen(T0 + 5_000, 2, T0 + 5_000));
+  });
+
+  it('begins a new half-open period when every probe slot waited probeTimeoutMs without an outcome', () => {
+    // Both probes admitted at T0 into episode 3; their worker died, so neither reports.
+    let state: BreakerState = halfOpen(T0, 1, 3);
+    for (let i = 0; i < POLICY.halfOpenProbes; i++) state = admit(state, POLICY, T0).next;
+    expect(admit(state, POLICY, T0 + POLICY.probeTimeoutMs - 1).result).toEqual({ allowed: false, retryAt: T0 + POLICY.probeTimeoutMs - 1 });
+    const renewed = admit(state, POLICY, T0 + POLICY.probeTimeoutMs);
+    expect(renewed.transitions).toEqual([{ from: 'half_open', to: 'half_open', reason: 'probe_timeout' }]);
+    expect(renewed.result).toEqual({ allowed: true, probeEpisode: renewed.next.episode });
+    expect(renewed.next.episode).toBeGreaterThan(3);
+    // A stalled probe of the old period that does report after all decides nothing now.
+    const late = recordOutcome(renewed.next, POLICY, T0 + POLICY.probeTimeoutMs + 1, { failed: true, probeEpisode: 3 });
+    expect(late.next).toEqual(renewed.next);
+    // A period with a free slot is never renewed, however old: it is not stuck.
+    const partly = admit(halfOpen(T0, 1, 5), POLICY, T0).next;
+    expect(admit(partly, POLICY, T0 + 10 * POLICY.probeTimeoutMs).transitions).toEqual([]);
   });
 
   it('opens from closed exactly when the window holds minSamples and the ratio is exceeded', () => {

@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/testing/index.js';
 import { accepted, call, flush, refused } from '../helpers/calls.js';
 import { SupportAgent } from '../helpers/test_agent.js';
 
-const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 1 };
+const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 1, probeTimeoutMs: 600_000 };
 
 let clock: ManualClock;
 let pool: AgentPool;

@@ -11,7 +11,7 @@ import { type WorkerHarness, startWorkerHarness } from '../helpers/worker_harnes
 // a decision (and a schemaVersion bump when a field changes meaning or disappears).
 const header = <K extends string>(kind: K) => ({ kind: z.literal(kind), schemaVersion: z.literal(1) });
 const providerSource = z.enum(['tenant', 'shared', 'none']);
-const breakerPolicy = z.object({ failureRatio: z.number(), windowMs: z.number(), minSamples: z.number(), cooldownMs: z.number(), halfOpenProbes: z.number() }).strict();
+const breakerPolicy = z.object({ failureRatio: z.number(), windowMs: z.number(), minSamples: z.number(), cooldownMs: z.number(), halfOpenProbes: z.number(), probeTimeoutMs: z.number() }).strict();
 
 const topSchema = z.object({
   ...header('openrtc.top'),

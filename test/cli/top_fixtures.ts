@@ -23,7 +23,7 @@ export function workerState(pid: number, sessions: SessionRow[], tenants: Record
       sessionsByTenant: {}, sessionsByAgent: {}, tenants, rejectionsByReason: {}, totals: {},
     } as unknown as InspectorState['snapshot'],
     sessions,
-    breakerPolicy: { failureRatio: 0.5, windowMs: 60_000, minSamples: 5, cooldownMs: 30_000, halfOpenProbes: 1 },
+    breakerPolicy: { failureRatio: 0.5, windowMs: 60_000, minSamples: 5, cooldownMs: 30_000, halfOpenProbes: 1, probeTimeoutMs: 600_000 },
     refusalsLastMinute: refusals,
   };
 }

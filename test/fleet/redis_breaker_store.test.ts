@@ -7,7 +7,7 @@ import { RedisBreakerStore, type RedisBreakerStoreOptions } from '../../src/flee
 import { ManualClock } from '../../src/testing/index.js';
 import { ownRedisPerSuite, SHARED_REDIS_URL, connected, deletePrefix, testClient, uniquePrefix, until } from '../helpers/redis.js';
 
-const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2 };
+const POLICY: BreakerPolicy = { failureRatio: 0.5, minSamples: 4, windowMs: 10_000, cooldownMs: 5_000, halfOpenProbes: 2, probeTimeoutMs: 600_000 };
 
 let admin: Redis;
 const clients: Redis[] = [];
@@ -72,6 +72,29 @@ describe('RedisBreakerStore', () => {
     await fleet[1]!.record('acme', { failed: false, probeEpisode: episode });
     await fleet[3]!.record('acme', { failed: false, probeEpisode: episode });
     for (const breaker of fleet) expect(await breaker.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
+  });
+
+  it('hands out fresh probe slots fleet-wide once probes whose worker died waited probeTimeoutMs', async () => {
+    keyPrefix = uniquePrefix('breaker-lost-probes');
+    const clock = new ManualClock();
+    const [crashing, ...others] = await fleetOf(3, clock);
+    for (let i = 0; i < 4; i++) await crashing!.record('acme', { failed: true, probeEpisode: null });
+    clock.advance(POLICY.cooldownMs);
+    // The crashing worker takes both probe slots, then dies without reporting either.
+    const lost = [await crashing!.admit('acme'), await crashing!.admit('acme')];
+    expect(lost.every((v) => v.allowed)).toBe(true);
+    await stores[0]!.close();
+    clients[0]!.disconnect();
+    clock.advance(POLICY.probeTimeoutMs - 1);
+    expect(await others[0]!.admit('acme')).toMatchObject({ allowed: false });
+    clock.advance(1);
+    const fresh = await Promise.all(Array.from({ length: 20 }, (_, i) => others[i % 2]!.admit('acme')));
+    const probes = fresh.filter((v) => v.allowed);
+    expect(probes).toHaveLength(POLICY.halfOpenProbes);
+    const episode = probes[0]!.allowed ? probes[0]!.probeEpisode : null;
+    expect(episode).not.toBe(lost[0]!.allowed ? lost[0]!.probeEpisode : null);
+    for (const probe of probes) await others[1]!.record('acme', { failed: false, probeEpisode: probe.allowed ? probe.probeEpisode : null });
+    expect(await others[0]!.admit('acme')).toEqual({ allowed: true, probeEpisode: null });
   });
 
   it('keeps the stored state small however many outcomes the window holds', async () => {
