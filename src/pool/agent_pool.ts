@@ -1,32 +1,29 @@
 import { handleShutdownSignals } from '../worker/shutdown_signals.js';
-import { trace } from '@opentelemetry/api';
 import type { AdmissionDecision, CallRequest } from '../admission/admission_decision.js';
 import type { AdmissionTicket } from '../admission/admission_ticket.js';
 import type { BreakerPolicy } from '../admission/breaker_policy.js';
-import { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
-import { OpenRtcError, errorMessage } from '../errors.js';
+import type { TenantCircuitBreaker } from '../admission/circuit_breaker.js';
+import { OpenRtcError } from '../errors.js';
 import { AgentRegistry } from '../routing/agent_registry.js';
 import { discoverAgents } from '../routing/discover.js';
 import { fleetStoresFrom } from '../fleet/fleet_stores.js';
-import { ATTR_BREAKER_FROM, ATTR_BREAKER_REASON, ATTR_BREAKER_TO, ATTR_TENANT, EVENT_BREAKER_TRANSITION } from '../telemetry/attributes.js';
 import type { PoolEventMap, PoolEventName, PoolListener } from '../telemetry/pool_events.js';
 import type { RuntimeSnapshot } from '../telemetry/runtime_snapshot.js';
-import { TenantConfigResolver } from '../tenancy/tenant_config.js';
+import type { TenantConfigResolver } from '../tenancy/tenant_config.js';
 import type { Diagnostic } from '../util/diagnostic.js';
-import { prepareSharedSilero } from '../session/shared_silero.js';
-import { secretScrubber } from '../util/secret_scrubber.js';
-import { TypedEvents } from '../util/typed_events.js';
+import type { TypedEvents } from '../util/typed_events.js';
 import { PoolWorker } from '../worker/pool_worker.js';
 import type { DrainReport, RunOptions } from '../worker/run_options.js';
-import { AdmissionControl } from './admission_control.js';
-import { HostingRuntime } from './hosting_runtime.js';
+import type { AdmissionControl } from './admission_control.js';
+import type { HostingRuntime } from './hosting_runtime.js';
 import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
-import { LiveSessions } from './live_sessions.js';
-import { type AgentPoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
-import { PoolStatistics } from './pool_statistics.js';
-import { PoolStores } from './pool_stores.js';
+import type { LiveSessions } from './live_sessions.js';
+import type { AgentPoolOptions, ResolvedPoolOptions } from './options.js';
+import type { PoolStatistics } from './pool_statistics.js';
+import type { PoolStores } from './pool_stores.js';
 import { buildSnapshot } from './snapshot_builder.js';
-import { TenantRetention } from './tenant_retention.js';
+import type { TenantRetention } from './tenant_retention.js';
+import { assemblePool } from './pool_assembly.js';
 
 /**
  * Hosts many agents for many tenants in one worker. The facade over the parts that do
@@ -42,14 +39,12 @@ export class AgentPool {
   /** Sends cost rows to voicegateway while the pool's worker runs; undefined when off. */
   readonly voiceGateway: VoiceGatewayExporter | undefined;
   private readonly resolved: ResolvedPoolOptions;
-  private readonly registry = new AgentRegistry();
-  /** Listeners (telemetry, logs) run synchronously; one that throws never changes a decision. */
+  private readonly registry: AgentRegistry;
   private readonly events: TypedEvents<PoolEventMap>;
-  private readonly live = new LiveSessions();
+  private readonly live: LiveSessions;
   private readonly statistics: PoolStatistics;
   private readonly config: TenantConfigResolver;
   private readonly breaker: TenantCircuitBreaker | undefined;
-  /** The reservation and breaker stores, which `start({ redis })` may swap for Redis's before the first call. */
   private readonly stores: PoolStores;
   private readonly admission: AdmissionControl;
   private readonly retention: TenantRetention;
@@ -57,59 +52,14 @@ export class AgentPool {
   private worker: PoolWorker | undefined;
 
   constructor(options: AgentPoolOptions = {}) {
-    const resolved = (this.resolved = resolvePoolOptions(options));
-    for (const { name, agentClass, origin } of resolved.agents) this.registry.add(name, agentClass, origin);
-    // Keys on provider objects must never leave the process, even inside a provider's error text.
-    secretScrubber().addSecretsFrom(resolved.defaults);
-    if (typeof resolved.tenantConfig.source === 'object') secretScrubber().addSecretsFrom(resolved.tenantConfig.source);
-    const { clock } = resolved;
-    this.events = new TypedEvents<PoolEventMap>((error, name) => {
-      const diagnostic = { code: 'listener_threw', message: `a "${name}" listener threw: ${errorMessage(error)}`, error };
-      // A throwing diagnostic listener is reported where it cannot throw again.
-      if (name === 'diagnostic') console.warn(`openrtc: ${diagnostic.message}`);
-      else this.report(diagnostic);
-    });
-    this.statistics = new PoolStatistics(this.events, clock);
-    this.config = new TenantConfigResolver({ ...resolved.tenantConfig, clock, onLoad: (event) => this.events.emit('configLoad', event) });
-    this.breakerPolicy = resolved.breaker?.policy;
-    this.stores = new PoolStores(resolved.reservationStore, resolved.breaker?.store, resolved.breaker !== undefined, {
-      operation: (event) => this.events.emit('storeOperation', event),
-      modeChange: (event) => this.events.emit('storeModeChange', event),
-    });
-    this.breaker = resolved.breaker && new TenantCircuitBreaker(resolved.breaker.policy, this.stores.breaker, clock, (event) => {
-      // Recorded on the span of the call during which the breaker changed state.
-      trace.getActiveSpan()?.addEvent(EVENT_BREAKER_TRANSITION, {
-        [ATTR_TENANT]: event.tenant, [ATTR_BREAKER_FROM]: event.from, [ATTR_BREAKER_TO]: event.to, [ATTR_BREAKER_REASON]: event.reason,
-      });
-      this.events.emit('breakerTransition', event);
-    });
-    this.admission = new AdmissionControl({
-      registry: this.registry, router: resolved.router, config: this.config, breaker: this.breaker, store: this.stores.reservations,
-      caps: resolved.caps, live: this.live, clock, events: this.events, assignmentTimeoutMs: resolved.assignmentTimeoutMs,
-      tracing: resolved.tracing,
-      isDraining: () => this.runtime.isDraining,
-      report: (diagnostic) => this.report(diagnostic),
-    });
-    this.retention = new TenantRetention({
-      statistics: this.statistics, live: this.live, breaker: this.breaker, clock, config: this.config,
-      configured: new Set([...resolved.caps.listedTenants(), ...this.config.staticTenants()]),
-      report: (diagnostic) => this.report(diagnostic),
-    });
-    // After the statistics' own listeners: a sweep sees the call it follows counted.
-    this.events.on('admission', () => this.retention.sweepIfDue());
-    this.events.on('sessionEnded', () => this.retention.sweepIfDue());
-    this.deploymentVersion = resolved.deploymentVersion;
-    this.voiceGateway = resolved.voiceGateway;
-    this.startedAt = clock.now();
-    this.runtime = new HostingRuntime({
-      resolved, registry: this.registry, events: this.events, live: this.live, admission: this.admission, snapshot: () => this.runtimeSnapshot(),
-      startStores: async () => {
-        await this.stores.start();
-        // Also before the first call, once agents-js's logger is bound (a Silero stream logs):
-        // a shared Silero VAD object gets per-session VADs over a model copy (shared_silero.ts).
-        await prepareSharedSilero(resolved.defaults.vad);
-      },
-    });
+    const parts = assemblePool(options, { report: (d) => this.report(d), snapshot: () => this.runtimeSnapshot() });
+    ({ resolved: this.resolved, registry: this.registry, events: this.events, live: this.live, statistics: this.statistics } = parts);
+    ({ config: this.config, breaker: this.breaker, stores: this.stores, admission: this.admission, retention: this.retention } = parts);
+    this.runtime = parts.runtime;
+    this.breakerPolicy = parts.resolved.breaker?.policy;
+    this.deploymentVersion = parts.resolved.deploymentVersion;
+    this.voiceGateway = parts.resolved.voiceGateway;
+    this.startedAt = parts.resolved.clock.now();
   }
 
   /** Registers another agent; running sessions are untouched. */

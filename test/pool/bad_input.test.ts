@@ -211,6 +211,8 @@ describe('constructor validation', () => {
       '`circuitBreaker.minSamples` must be an integer of at least 1; got 0'],
     ['circuitBreaker.halfOpenProbes: 1.5', { enableTenantCircuitBreaker: true, circuitBreaker: { halfOpenProbes: 1.5 } },
       '`circuitBreaker.halfOpenProbes` must be an integer of at least 1; got 1.5'],
+    ['circuitBreaker.probeTimeoutMs: 0', { enableTenantCircuitBreaker: true, circuitBreaker: { probeTimeoutMs: 0 } },
+      '`circuitBreaker.probeTimeoutMs` must be a positive number of milliseconds; got 0'],
     ['circuitBreaker that is not an object', { enableTenantCircuitBreaker: true, circuitBreaker: 3 },
       '`circuitBreaker` must be an object of breaker policy fields; got 3'],
     ['tenantConfig keyed by a bad tenant id', { tenantConfig: { 'a/b': {} } },
@@ -236,7 +238,7 @@ describe('constructor validation', () => {
     ['a breakerStore missing a method', { breakerStore: { update: () => undefined, read: () => undefined } },
       '`breakerStore` must be a BreakerStore with update(), read(), tenants(); got an object'],
     ['a misspelled circuitBreaker key', { enableTenantCircuitBreaker: true, circuitBreaker: { failureRate: 0.2 } },
-      '`circuitBreaker.failureRate` is not a breaker policy field (known: failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes)'],
+      '`circuitBreaker.failureRate` is not a breaker policy field (known: failureRatio, windowMs, minSamples, cooldownMs, halfOpenProbes, probeTimeoutMs)'],
     ['sessionOptions that is not an object', { sessionOptions: 3 }, '`sessionOptions` must be an object of AgentSession options; got 3'],
     ['tracing.agentSpanShare: 1.5', { tracing: { agentSpanShare: 1.5 } }, '`tracing.agentSpanShare` must be a number from 0 to 1; got 1.5'],
     ['tracing.agentSpanShare: NaN', { tracing: { agentSpanShare: NaN } }, '`tracing.agentSpanShare` must be a number from 0 to 1; got NaN'],
@@ -320,7 +322,7 @@ describe('constructor validation', () => {
       deploymentVersion: 'v1',
       clock: new ManualClock(),
     });
-    expect(p.breakerPolicy).toEqual({ failureRatio: 0.25, windowMs: 60_000, minSamples: 3, cooldownMs: 30_000, halfOpenProbes: 1 });
+    expect(p.breakerPolicy).toEqual({ failureRatio: 0.25, windowMs: 60_000, minSamples: 3, cooldownMs: 30_000, halfOpenProbes: 1, probeTimeoutMs: 600_000 });
   });
 });
 
