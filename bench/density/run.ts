@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { compileHosts, sourceHosts } from './compile_hosts.js';
-import { HOST_KINDS, type HostKind, killAllLeftovers, measureHost, mib, type HostResult } from './measure.js';
+import { HOST_KINDS, type HostKind, killAllLeftovers, measureHost, median, mib, type HostResult } from './measure.js';
 
 export interface DensityReport {
   startedAt: string;
@@ -165,12 +165,6 @@ export async function main(argv: string[]): Promise<DensityReport> {
   if (failed.length > 0) process.exitCode = 3;
   return report;
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** The figures that matter, per N: each run's value and their median (what the goals use). */
 interface RunFigures {
