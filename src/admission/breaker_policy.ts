@@ -14,8 +14,8 @@ export interface BreakerPolicy {
   /** Sessions admitted while half-open; that many successes close the breaker. */
   halfOpenProbes: number;
   /**
-   * How long a half-open period whose probe slots are all taken may wait for their
-   * outcomes, in ms, before a new half-open period with fresh slots begins. A probe whose
+   * How long a half-open period whose probe slots are all taken may wait for an outcome,
+   * in ms from the latest probe's admission, before a new half-open period with fresh slots begins. A probe whose
    * worker died (a crashed process, a lost Redis client) never reports, and without this
    * its tenant would be refused for good; a probe that is only a long call still reports,
    * but into an earlier period, so it neither frees a slot in nor decides the new one.

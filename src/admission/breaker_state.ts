@@ -17,7 +17,11 @@ export type BreakerStateName = 'closed' | 'open' | 'half_open';
 export type BreakerState =
   | { name: 'closed'; buckets: OutcomeBucket[]; episode: number }
   | { name: 'open'; openedAt: number; reopenAt: number; trips: number; episode: number }
-  | { name: 'half_open'; since: number; probesAdmitted: number; probesSucceeded: number; trips: number; episode: number };
+  | {
+    name: 'half_open'; since: number; probesAdmitted: number; probesSucceeded: number; trips: number; episode: number;
+    /** When the latest probe of this period was admitted (absent before the first). */
+    lastProbeAt?: number;
+  };
 
 /** `buckets`: the outcome window as counters per time slice (outcome_window.ts). */
 export const closed = (buckets: OutcomeBucket[] = [], episode = 0): BreakerState => ({ name: 'closed', buckets, episode });
@@ -70,8 +74,8 @@ export interface OutcomeReport {
 
 /**
  * Moves an open breaker whose cooldown has passed to half-open, and begins a new half-open
- * period when every probe slot of the current one has waited `probeTimeoutMs` without an
- * outcome (see BreakerPolicy.probeTimeoutMs).
+ * period when its probe slots are all taken and the latest was admitted `probeTimeoutMs` ago
+ * without an outcome (see BreakerPolicy.probeTimeoutMs).
  */
 function settle(state: BreakerState, policy: BreakerPolicy, now: number): { state: BreakerState; transitions: Transition[] } {
   if (state.name === 'open' && now >= state.reopenAt) {
@@ -80,7 +84,9 @@ function settle(state: BreakerState, policy: BreakerPolicy, now: number): { stat
       transitions: [{ from: 'open', to: 'half_open', reason: 'cooldown_elapsed' }],
     };
   }
-  if (state.name === 'half_open' && state.probesAdmitted >= policy.halfOpenProbes && now - state.since >= policy.probeTimeoutMs) {
+  // Timed from the latest probe, not the period's start: a period that waited long for its
+  // first call must still give that call the whole timeout.
+  if (state.name === 'half_open' && state.probesAdmitted >= policy.halfOpenProbes && now - (state.lastProbeAt ?? state.since) >= policy.probeTimeoutMs) {
     return {
       state: halfOpen(now, state.trips, nextEpisode(state.episode, now)),
       transitions: [{ from: 'half_open', to: 'half_open', reason: 'probe_timeout' }],
@@ -103,7 +109,7 @@ export function admit(state: BreakerState, policy: BreakerPolicy, now: number): 
         return { next: current, result: { allowed: false, retryAt: now }, transitions: settled.transitions };
       }
       return {
-        next: { ...current, probesAdmitted: current.probesAdmitted + 1 },
+        next: { ...current, probesAdmitted: current.probesAdmitted + 1, lastProbeAt: now },
         result: { allowed: true, probeEpisode: current.episode },
         transitions: settled.transitions,
       };

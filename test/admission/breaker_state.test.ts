@@ -36,7 +36,7 @@ describe('breaker state functions', () => {
     const step = admit(state, POLICY, T0 + 5_000);
     const episode = T0 + 5_000; // the first episode id is the clock reading
     expect(step.result).toEqual({ allowed: true, probeEpisode: episode });
-    expect(step.next).toEqual({ name: 'half_open', since: T0 + 5_000, probesAdmitted: 1, probesSucceeded: 0, trips: 1, episode });
+    expect(step.next).toEqual({ name: 'half_open', since: T0 + 5_000, probesAdmitted: 1, probesSucceeded: 0, trips: 1, episode, lastProbeAt: T0 + 5_000 });
     expect(step.transitions).toEqual([{ from: 'open', to: 'half_open', reason: 'cooldown_elapsed' }]);
   });
 
@@ -143,6 +143,13 @@ describe('breaker state functions', () => {
     // A stalled probe of the old period that does report after all decides nothing now.
     const late = recordOutcome(renewed.next, POLICY, T0 + POLICY.probeTimeoutMs + 1, { failed: true, probeEpisode: 3 });
     expect(late.next).toEqual(renewed.next);
+    // Timed from the latest probe: a period that waited long for its first call gives that
+    // call the whole timeout.
+    const waited = admit(halfOpen(T0, 1, 7), POLICY, T0 + 3 * POLICY.probeTimeoutMs);
+    let full = waited.next;
+    for (let i = 1; i < POLICY.halfOpenProbes; i++) full = admit(full, POLICY, T0 + 3 * POLICY.probeTimeoutMs).next;
+    expect(admit(full, POLICY, T0 + 4 * POLICY.probeTimeoutMs - 1).result).toMatchObject({ allowed: false });
+    expect(admit(full, POLICY, T0 + 4 * POLICY.probeTimeoutMs).transitions).toEqual([{ from: 'half_open', to: 'half_open', reason: 'probe_timeout' }]);
     // A period with a free slot is never renewed, however old: it is not stuck.
     const partly = admit(halfOpen(T0, 1, 5), POLICY, T0).next;
     expect(admit(partly, POLICY, T0 + 10 * POLICY.probeTimeoutMs).transitions).toEqual([]);
