@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     }
     telemetry = parts.has('metrics') ? started : { ...started, attach: () => ({ detach: () => undefined }) };
   }
-  const logger = createLogger({ otlp: false, destination: pino.destination({ dest: '/dev/null', sync: false }) });
+  const logger = createLogger({ otlp: false, destination: pino.destination({ dest: process.env.BENCH_LOG_DEST ?? '/dev/null', sync: false }) });
   // BENCH_ON_LOG_LEVEL lets the 'on' variant log at another level, to tell logs' share of the cost from the rest.
   logger.level = on && parts.has('logs') ? (process.env.BENCH_ON_LOG_LEVEL ?? 'info') : 'silent';
 

@@ -79,6 +79,38 @@ describe('createLogger', () => {
       tenantKeys: { acme: REDACTED },
     });
   });
+
+  it('censors the default keys without any redact path given, in records, errors and child bindings', () => {
+    const out = captureLines();
+    const logger = createLogger({ destination: out, otlp: false, level: 'info' });
+    const failure = Object.assign(new Error('provider refused'), { apiKey: 'sk-err-5', status: 401 });
+    const record = Object.freeze({
+      token: 'tok-top',
+      deepgram: Object.freeze({ api_key: 'dg-6', model: 'nova-3' }),
+      headers: { cookie: 'sid=7', accept: 'json' },
+      req: { headers: { authorization: 'Bearer req-8', cookie: 'sid=9', host: 'x' }, password: 'pw-10' },
+      err: failure,
+      count: 3,
+    });
+    logger.child({ component: 'stt', apiSecret: 'child-11', opts: { secret: 'child-12' } }).info(record, 'configured');
+    const line = JSON.stringify(out.records[0]);
+    for (const secret of ['tok-top', 'dg-6', 'sid=7', 'req-8', 'sid=9', 'pw-10', 'sk-err-5', 'child-11', 'child-12']) {
+      expect(line).not.toContain(secret);
+    }
+    expect(out.records[0]).toMatchObject({
+      component: 'stt', apiSecret: REDACTED, opts: { secret: REDACTED },
+      token: REDACTED,
+      deepgram: { api_key: REDACTED, model: 'nova-3' },
+      headers: { cookie: REDACTED, accept: 'json' },
+      req: { headers: { authorization: REDACTED, cookie: REDACTED, host: 'x' }, password: REDACTED },
+      err: { type: 'Error', message: 'provider refused', apiKey: REDACTED, status: 401 },
+      count: 3,
+    });
+    expect((out.records[0] as { err: { stack?: string } }).err.stack).toContain('provider refused');
+    // The caller's objects are left as they were.
+    expect(record.deepgram.api_key).toBe('dg-6');
+    expect(failure.apiKey).toBe('sk-err-5');
+  });
 });
 
 describe('bindAgentsLogger', () => {
