@@ -1,6 +1,6 @@
 // The measured side: one pool worker, with telemetry on or off, hosting the sessions the
 // driver dispatches. It reports CPU, wall time and event-loop delay per phase over IPC.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -41,6 +41,34 @@ const send = (message: WorkerMessage) => process.send?.(message);
 
 /** Node's list of the built-in modules and bindings loaded so far, in load order (not in @types/node). */
 const builtinModules = (): string[] => (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+
+/**
+ * CPU ms (user + system) of each of this process's threads, summed by thread name (main,
+ * V8's GC helpers, libuv's pool...), from /proc/self/task. Linux only; empty elsewhere.
+ * For BENCH_THREADS=1, which prints where a phase's CPU went besides the main thread.
+ */
+function threadCpuMs(): Map<string, number> {
+  const byName = new Map<string, number>();
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return byName;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      const name = task === String(process.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+      byName.set(name, (byName.get(name) ?? 0) + ms);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return byName;
+}
 
 async function main(): Promise<void> {
   const variant = process.env.BENCH_VARIANT as Variant;
@@ -106,6 +134,7 @@ async function main(): Promise<void> {
 
   let phase: {
     arm: ArmMessage; ended: number; succeeded: number; cpu: NodeJS.CpuUsage; startedAt: number; builtins: number;
+    threads: Map<string, number>;
   } | undefined;
   let measuring: NonNullable<typeof phase> | undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -133,6 +162,11 @@ async function main(): Promise<void> {
 
   async function reportPhase(current: NonNullable<typeof phase>): Promise<void> {
     const cpu = process.cpuUsage(current.cpu);
+    if (process.env.BENCH_THREADS === '1' && current.arm.phase === 'measured') {
+      const after = threadCpuMs();
+      const parts = [...after].map(([name, ms]) => `${name} ${Math.round(ms - (current.threads.get(name) ?? 0))}`);
+      process.stderr.write(`threads ${variant}: ${parts.join(', ')} (ms)\n`);
+    }
     const wallMs = performance.now() - current.startedAt;
     loop.disable();
     if (inspector && profileDir && current.arm.phase === 'measured') {
@@ -167,6 +201,7 @@ async function main(): Promise<void> {
     if (inspector && message.phase === 'measured') await inspector.post('Profiler.start');
     phase = {
       arm: message, ended: 0, succeeded: 0, cpu: process.cpuUsage(), startedAt: performance.now(), builtins: builtinModules().length,
+      threads: threadCpuMs(),
     };
     send({ type: 'armed', phase: message.phase });
   }

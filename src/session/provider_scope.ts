@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { VAD } from '@livekit/agents';
 import { type PerSessionSilero, perSessionSilero } from './shared_silero.js';
+import { asyncSlot } from '../util/async_slots.js';
 
 /**
  * The events agents-js emits on a provider object (LLM, STT, TTS, VAD) on behalf of one
@@ -25,7 +25,7 @@ interface SharedProvider {
   forwarders: Map<string, Listener>;
 }
 
-const currentScope = new AsyncLocalStorage<ProviderScope>();
+const currentScope = asyncSlot<ProviderScope>();
 /** Each view's shared object, so code can tell which object a session really uses. */
 const viewTargets = new WeakMap<object, object>();
 const sharedProviders = new WeakMap<object, SharedProvider>();
@@ -177,7 +177,7 @@ function acquire(provider: object): void {
   for (const event of SCOPED_EVENTS) {
     const forward: Listener = (...args) => {
       // The session whose request emitted this; events of no session go nowhere.
-      const emitter = currentScope.getStore()?.emitterFor(provider);
+      const emitter = currentScope.get()?.emitterFor(provider);
       if (!emitter) return;
       // An `error` nobody listens for would throw inside agents-js's stream.
       if (event === 'error' && emitter.listenerCount('error') === 0) return;

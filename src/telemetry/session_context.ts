@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { asyncSlot } from '../util/async_slots.js';
 
 /** Who a piece of agent code is running for. */
 export interface SessionContext {
@@ -15,7 +15,8 @@ export interface SessionContext {
   agentSpans?: boolean;
 }
 
-const storage = new AsyncLocalStorage<SessionContext>();
+// A slot of the process's one async store, shared with the provider scope and OpenTelemetry.
+const storage = asyncSlot<SessionContext>();
 
 /** Runs `fn` with `context` as the current session for everything it awaits. */
 export function runWithSessionContext<T>(context: SessionContext, fn: () => T): T {
@@ -24,7 +25,7 @@ export function runWithSessionContext<T>(context: SessionContext, fn: () => T): 
 
 /** The current session, or undefined outside of one. */
 export function getSessionContext(): SessionContext | undefined {
-  return storage.getStore();
+  return storage.get();
 }
 
 /** The current session's tenant; throws outside a session so a mistake is loud. */
@@ -43,7 +44,7 @@ export function currentSessionId(): string {
 }
 
 function requireContext(accessor: string): SessionContext {
-  const context = storage.getStore();
+  const context = storage.get();
   if (!context) throw new Error(`${accessor}() was called outside an openrtc session`);
   return context;
 }

@@ -17,6 +17,7 @@ import { ScrubbingSpanProcessor } from './scrubbing_span_processor.js';
 import { TenantSpanProcessor } from './tenant_span_processor.js';
 import { CallSampledTracerProvider } from './agents_tracer.js';
 import { resolveSampler } from './trace_sampler.js';
+import { SharedContextManager } from './shared_context_manager.js';
 
 export interface OtlpTraceOptions {
   /** Full URL of the OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`. */
@@ -49,7 +50,7 @@ export interface TelemetryOptions {
   sampler?: Sampler;
   /** More span processors (an InMemorySpanExporter in tests, another backend). */
   spanProcessors?: SpanProcessor[];
-  /** Register the tracer provider and an AsyncLocalStorage context manager globally. Default true. */
+  /** Register the tracer provider and openrtc's context manager (one async store with the session's) globally. Default true. */
   registerGlobally?: boolean;
   /** Passed to agents-js `setTracerProvider`: whether exporters may receive conversation content. */
   allowPii?: boolean;
@@ -148,7 +149,8 @@ function startTracing(options: TelemetryOptions, resource: Resource, env: NodeJS
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors, sampler });
   let registerGlobally = options.registerGlobally ?? true;
   if (registerGlobally) {
-    tracerProvider.register();
+    // The active context lives beside the session's identity in one async store.
+    tracerProvider.register({ contextManager: new SharedContextManager() });
     // The API keeps the first provider registered; if another one was there already, ours
     // is not global and shutdown must not unregister the other one.
     registerGlobally = isGlobalTracerProvider(tracerProvider);
