@@ -22,8 +22,11 @@ import type { ArmMessage, DriverMessage, PhaseResult, Variant, WorkerMessage } f
 /** Accepts spans and drops them: the cost measured is producing and batching, not a network. */
 class DiscardingExporter implements SpanExporter {
   exported = 0;
+  /** Spans exported by name, for BENCH_THREADS=1's report. */
+  readonly byName = new Map<string, number>();
   export(spans: ReadableSpan[], done: (result: { code: ExportResultCode }) => void): void {
     this.exported += spans.length;
+    for (const span of spans) this.byName.set(span.name, (this.byName.get(span.name) ?? 0) + 1);
     done({ code: ExportResultCode.SUCCESS });
   }
   shutdown(): Promise<void> {
@@ -166,6 +169,7 @@ async function main(): Promise<void> {
       const after = threadCpuMs();
       const parts = [...after].map(([name, ms]) => `${name} ${Math.round(ms - (current.threads.get(name) ?? 0))}`);
       process.stderr.write(`threads ${variant}: ${parts.join(', ')} (ms)\n`);
+      if (on) process.stderr.write(`spans so far: ${[...exporter.byName].map(([name, n]) => `${name} ${n}`).join(', ')}\n`);
     }
     const wallMs = performance.now() - current.startedAt;
     loop.disable();
