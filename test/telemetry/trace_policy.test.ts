@@ -7,7 +7,7 @@ const chosen = (share: number) => jobs.filter((id) => recordsAgentSpans(resolveT
 
 describe('the trace policy', () => {
   it('defaults to a tenth of calls and no callback', () => {
-    expect(resolveTracePolicy(undefined)).toEqual({ agentSpanShare: 0.1, fullTrace: undefined });
+    expect(resolveTracePolicy(undefined)).toEqual({ agentSpanShare: 0.01, fullTrace: undefined });
   });
 
   it('records agents-js spans for no call at share 0 and for every call at share 1', () => {
