@@ -77,7 +77,8 @@ function censorLevel(
 /**
  * A copy of `value` with some own properties replaced. A plain object is spread; anything
  * else (an Error, a class instance) keeps its prototype and every own property, enumerable
- * or not, so pino's serializers (`err`) and `toJSON` see what they would have seen.
+ * or not (accessors as the values they give), so pino's serializers (`err`) and `toJSON`
+ * see what they would have seen.
  */
 function copyWith(value: Rec, replaced: Map<string, unknown>): Rec {
   const proto = Object.getPrototypeOf(value) as object | null;
@@ -87,6 +88,12 @@ function copyWith(value: Rec, replaced: Map<string, unknown>): Rec {
     return copy;
   }
   const descriptors = Object.getOwnPropertyDescriptors(value);
+  // An accessor may read internal state of the original only (V8 on Node 24 makes an
+  // Error's `stack` an own accessor that answers '' on any other object): copy its value.
+  for (const [key, descriptor] of Object.entries(descriptors)) {
+    if (descriptor.get === undefined && descriptor.set === undefined) continue;
+    descriptors[key] = { value: value[key], enumerable: descriptor.enumerable ?? false, writable: true, configurable: true };
+  }
   for (const [key, next] of replaced) {
     descriptors[key] = { value: next, enumerable: true, writable: true, configurable: true };
   }
