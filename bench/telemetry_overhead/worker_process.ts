@@ -43,6 +43,9 @@ class BenchAgent extends voice.Agent {
 const send = (message: WorkerMessage) => process.send?.(message);
 
 /** Node's list of the built-in modules and bindings loaded so far, in load order (not in @types/node). */
+// BENCH_THREADS=1: report CPU by thread; /proc is read only then, never inside a plain run's window.
+const threadsReported = process.env.BENCH_THREADS === '1';
+
 const builtinModules = (): string[] => (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
 
 /**
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
 
   async function reportPhase(current: NonNullable<typeof phase>): Promise<void> {
     const cpu = process.cpuUsage(current.cpu);
-    if (process.env.BENCH_THREADS === '1' && current.arm.phase === 'measured') {
+    if (threadsReported && current.arm.phase === 'measured') {
       const after = threadCpuMs();
       const parts = [...after].map(([name, ms]) => `${name} ${Math.round(ms - (current.threads.get(name) ?? 0))}`);
       process.stderr.write(`threads ${variant}: ${parts.join(', ')} (ms)\n`);
@@ -205,7 +208,7 @@ async function main(): Promise<void> {
     if (inspector && message.phase === 'measured') await inspector.post('Profiler.start');
     phase = {
       arm: message, ended: 0, succeeded: 0, cpu: process.cpuUsage(), startedAt: performance.now(), builtins: builtinModules().length,
-      threads: threadCpuMs(),
+      threads: threadsReported ? threadCpuMs() : new Map<string, number>(),
     };
     send({ type: 'armed', phase: message.phase });
   }

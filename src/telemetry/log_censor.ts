@@ -16,47 +16,46 @@ export const CENSORED_KEYS: readonly string[] = Object.freeze([
   'apiKey', 'api_key', 'apiSecret', 'api_secret', 'token', 'accessToken', 'password', 'secret', 'authorization',
 ]);
 
+const REQUEST_HEADER_KEYS: readonly string[] = ['authorization', 'cookie'];
+
 /** The same rules in pino's path syntax, as `LoggerOptions.redactPaths` would spell them. */
 export const CENSORED_PATHS: readonly string[] = Object.freeze([
   ...CENSORED_KEYS,
   ...CENSORED_KEYS.map((key) => `*.${key}`),
-  'headers.cookie', 'req.headers.authorization', 'req.headers.cookie',
+  ...REQUEST_HEADER_KEYS.flatMap((key) => [`headers.${key}`, `req.headers.${key}`]),
 ]);
 
+// The keys censored at each place the rules reach.
 const SECRET_KEYS: ReadonlySet<string> = new Set(CENSORED_KEYS);
-const REQUEST_HEADER_SECRETS: ReadonlySet<string> = new Set(['authorization', 'cookie']);
+const HEADERS_KEYS: ReadonlySet<string> = new Set([...CENSORED_KEYS, ...REQUEST_HEADER_KEYS]);
+const REQUEST_HEADERS_KEYS: ReadonlySet<string> = new Set(REQUEST_HEADER_KEYS);
 
 type Rec = Record<string, unknown>;
+type Child = (key: string, value: object, censor: string) => object;
 
 /**
  * The record with every censored key's value replaced by `censor`; the record itself when
  * it holds none (the common case, so a clean line allocates nothing here).
  */
 export function censorRecord<T extends object>(record: T, censor: string): T {
-  return censorLevel(record as Rec, censor, topLevelChild) as T;
+  return censorLevel(record as Rec, censor, SECRET_KEYS, topLevelChild) as T;
 }
 
-// What lies under one top-level key: its own secret keys, plus the request headers' ones.
+// What lies under one top-level key: its own secret keys (`*.key`), plus a request's headers.
 function topLevelChild(key: string, value: object, censor: string): object {
-  const extra = key === 'headers' ? REQUEST_HEADER_SECRETS : undefined;
-  return censorLevel(value as Rec, censor, key === 'req' ? requestChild : noDeeper, extra);
+  if (key === 'headers') return censorLevel(value as Rec, censor, HEADERS_KEYS, noDeeper);
+  return censorLevel(value as Rec, censor, SECRET_KEYS, key === 'req' ? requestChild : noDeeper);
 }
 
 function requestChild(key: string, value: object, censor: string): object {
-  return key === 'headers' ? censorLevel(value as Rec, censor, noDeeper, REQUEST_HEADER_SECRETS, false) : value;
+  return key === 'headers' ? censorLevel(value as Rec, censor, REQUEST_HEADERS_KEYS, noDeeper) : value;
 }
 
 function noDeeper(_key: string, value: object): object {
   return value;
 }
 
-function censorLevel(
-  value: Rec,
-  censor: string,
-  child: (key: string, value: object, censor: string) => object,
-  extra?: ReadonlySet<string>,
-  defaults = true,
-): Rec {
+function censorLevel(value: Rec, censor: string, keys: ReadonlySet<string>, child: Child): Rec {
   // An array's keys are indices, never a secret's name; pino's `*.key` does not look inside either.
   if (Array.isArray(value)) return value;
   let replaced: Map<string, unknown> | undefined;
@@ -64,7 +63,7 @@ function censorLevel(
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     const current = value[key];
     if (current === undefined) continue;
-    if ((defaults && SECRET_KEYS.has(key)) || extra?.has(key)) {
+    if (keys.has(key)) {
       (replaced ??= new Map()).set(key, censor);
     } else if (current !== null && typeof current === 'object') {
       const next = child(key, current, censor);
