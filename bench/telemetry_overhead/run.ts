@@ -4,6 +4,7 @@
 // LiveKit server and the callers, and scrapes `/metrics` as Prometheus would) prints CPU,
 // wall time and event-loop p99 per variant and the paired ratios with their spread.
 import { type ChildProcess, fork } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +92,10 @@ interface BenchWorker {
 /** A worker process of one variant, registered with its own stand-in server and idle. */
 async function startWorker(variant: Variant, agentSpanShare: number | undefined): Promise<BenchWorker> {
   const server = await DispatchServer.start({ apiKey: API_KEY, apiSecret: API_SECRET });
+  // The worker logs to its stdout (the logger's default); lines go to /dev/null, or for the
+  // "on" worker to BENCH_LOG_DEST, so they can be read.
+  const logDest = variant === 'on' && process.env.BENCH_LOG_DEST ? process.env.BENCH_LOG_DEST : '/dev/null';
+  const logFd = openSync(logDest, 'a');
   const child = fork(WORKER, [], {
     execArgv: ['--import', 'tsx'],
     env: {
@@ -102,8 +107,9 @@ async function startWorker(variant: Variant, agentSpanShare: number | undefined)
       OPENRTC_METRICS_PORT: '0',
       ...(agentSpanShare === undefined ? {} : { BENCH_AGENT_SPAN_SHARE: String(agentSpanShare) }),
     },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', logFd, 'inherit', 'ipc'],
   });
+  closeSync(logFd);
   const tell = (message: DriverMessage) => child.send(message);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {

@@ -8,7 +8,6 @@ import { telemetry as agentsTelemetry, voice } from '@livekit/agents';
 import { trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import pino from 'pino';
 // Modules rather than the package's front door: a worker process starts per run, and
 // importing only what it uses keeps the benchmark's smoke test quick.
 import { AgentPool } from '../../src/pool/agent_pool.js';
@@ -102,7 +101,9 @@ async function main(): Promise<void> {
     }
     telemetry = parts.has('metrics') ? started : { ...started, attach: () => ({ detach: () => undefined }) };
   }
-  const logger = createLogger({ otlp: false, destination: pino.destination({ dest: process.env.BENCH_LOG_DEST ?? '/dev/null', sync: false }) });
+  // The logger's default destination, as a deployed worker has it: this process's stdout,
+  // which the driver points at /dev/null (or at BENCH_LOG_DEST for the "on" worker).
+  const logger = createLogger({ otlp: false });
   // BENCH_ON_LOG_LEVEL lets the 'on' variant log at another level, to tell logs' share of the cost from the rest.
   logger.level = on && parts.has('logs') ? (process.env.BENCH_ON_LOG_LEVEL ?? 'info') : 'silent';
 
