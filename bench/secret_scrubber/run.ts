@@ -4,9 +4,18 @@
  *   npm run bench:scrubber [-- --rounds 7 --scrubs 200]
  * Best of `rounds` rounds of `scrubs` scrubs each, the scrubbers interleaved so machine
  * load hits all alike. One includes() per secret (the scrubber before the index) made the
- * 20,000 case over 100 times the 10 case; the indexed scan keeps it within a few times.
- * The unit test (test/telemetry/secret_scrubber.test.ts) checks the same property without
- * a clock: it counts the comparisons a scrub makes. The machine's load average is printed.
+ * 20,000 case over 100 times the 10 case. The unit test
+ * (test/telemetry/secret_scrubber.test.ts) checks the same property without a clock: it
+ * counts the comparisons and index lookups a scrub makes. The load average is printed.
+ *
+ * 2026-12-03, 2 cores, Node 20, defaults, µs per line (before and after run back to back):
+ *   secrets      5     105   1,000  20,000
+ *   before    2.17   19.86   20.75   20.41   index keyed by the last 6 characters as a
+ *                                            string: a slice and a Map lookup per position
+ *   after     2.04    2.77    2.89    2.85   rolling hash of those 6 code units, bitmap
+ *                                            filter first; few-secrets path up to 8, not 32
+ * A second pair of runs: before 2.20 / 21.67 / 20.53 / 20.03, after 2.71 / 3.30 / 3.17 /
+ * 2.84 (the 5-secret case runs the same code in both: that spread is the machine's).
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
