@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/density/.build/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/density/.build/**', 'bench/telemetry_overhead/.build/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

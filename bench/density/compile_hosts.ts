@@ -1,12 +1,9 @@
 // Both hosts run as they would be deployed: compiled JavaScript, with no TypeScript loader
-// in the measured processes. Under `node --import tsx` every host process also carries
-// tsx's module-hooks thread (its own V8 isolate) and its compiled-source caches, which a
-// production worker does not have and which would be counted as the host's memory.
-import { execFileSync } from 'node:child_process';
+// in the measured processes (see ../tsc_build.ts).
 import { copyFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileWithTsc } from '../tsc_build.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Where tsc writes the hosts; the repository layout is kept under it (`bench/density`, `src`). */
@@ -26,8 +23,7 @@ export function sourceHosts(): HostEntryPoints {
 
 /** Compiles both hosts (and the parts of src/ they use) with the project's own tsc settings. */
 export function compileHosts(): HostEntryPoints {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.hosts.json')], { stdio: 'inherit' });
+  compileWithTsc(join(here, 'tsconfig.hosts.json'));
   // The plain-JavaScript parts (the job module and what it shares with the hosts) are used
   // as they are; tsc only reads their .d.mts declarations.
   for (const file of readdirSync(here).filter((name) => name.endsWith('.mjs'))) {

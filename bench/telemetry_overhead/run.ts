@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
+import { compileWithTsc } from '../tsc_build.js';
 import type { ArmMessage, DriverMessage, PhaseResult, Variant, WorkerMessage } from './protocol.js';
 import { type BenchReport, type ReportOptions, formatReport, pairedRatio, summarize } from './report.js';
 
@@ -26,14 +27,27 @@ export interface BenchOptions {
   warmupSessions?: number;
   /** Trace policy share for the `on` worker. Default: the pool's default. */
   agentSpanShare?: number;
+  /**
+   * Run the workers' TypeScript under tsx instead of compiling it first. Quicker to start;
+   * every worker then also runs tsx's loader thread and source maps, which a deployed
+   * worker does not (on 2026-12-03 the "off" worker spent about 40% more CPU per batch
+   * under tsx), so its figures are not the product's. Default false.
+   */
+  fromSource?: boolean;
   /** Progress lines. Default: none. */
   log?: (line: string) => void;
+}
+
+/** The worker as the driver starts it: its entry point and node's arguments before it. */
+interface WorkerEntry {
+  module: string;
+  execArgv: string[];
 }
 
 const API_KEY = 'bench-key';
 const API_SECRET = 'bench-secret-bench-secret-bench-secret';
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
-const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker_process.ts');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 const VARIANTS: Variant[] = ['off', 'on', 'control'];
 
 export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}): Promise<BenchReport> {
@@ -45,13 +59,14 @@ export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}):
     agentSpanShare: options.agentSpanShare,
   };
   const log = options.log ?? (() => undefined);
+  const entry = options.fromSource ? sourceWorker() : compileWorker();
   const runs: PhaseResult[] = [];
   for (let round = 0; round < resolved.rounds; round++) {
     // Rotate the order so no variant is always first (or last) in a round.
     const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
     // The workers of a round start together and wait idle, so process start-up (seconds
     // of module loading) is paid once per round and never inside a measurement.
-    const workers = await Promise.all(order.map((variant) => startWorker(variant, resolved.agentSpanShare)));
+    const workers = await Promise.all(order.map((variant) => startWorker(entry, variant, resolved.agentSpanShare)));
     try {
       for (const worker of workers) {
         const result = await worker.measure(resolved);
@@ -89,15 +104,25 @@ interface BenchWorker {
   stop(): Promise<void>;
 }
 
+function sourceWorker(): WorkerEntry {
+  return { module: path.join(HERE, 'worker_process.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+/** Compiles the worker (and the parts of src/ it uses) into `.build/`, as the density bench does its hosts. */
+function compileWorker(): WorkerEntry {
+  compileWithTsc(path.join(HERE, 'tsconfig.worker.json'));
+  return { module: path.join(HERE, '.build', 'bench', 'telemetry_overhead', 'worker_process.js'), execArgv: [] };
+}
+
 /** A worker process of one variant, registered with its own stand-in server and idle. */
-async function startWorker(variant: Variant, agentSpanShare: number | undefined): Promise<BenchWorker> {
+async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare: number | undefined): Promise<BenchWorker> {
   const server = await DispatchServer.start({ apiKey: API_KEY, apiSecret: API_SECRET });
   // The worker logs to its stdout (the logger's default); lines go to /dev/null, or for the
   // "on" worker to BENCH_LOG_DEST, so they can be read.
   const logDest = variant === 'on' && process.env.BENCH_LOG_DEST ? process.env.BENCH_LOG_DEST : '/dev/null';
   const logFd = openSync(logDest, 'a');
-  const child = fork(WORKER, [], {
-    execArgv: ['--import', 'tsx'],
+  const child = fork(entry.module, [], {
+    execArgv: entry.execArgv,
     env: {
       ...process.env,
       BENCH_VARIANT: variant,
@@ -200,6 +225,7 @@ if (invokedDirectly) {
     rounds: number('rounds'),
     warmupSessions: number('warmup'),
     agentSpanShare: number('agent-span-share'),
+    fromSource: process.argv.includes('--from-source'),
     log: (line) => console.log(line),
   });
   console.log(`\n${formatReport(report)}`);
