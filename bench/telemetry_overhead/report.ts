@@ -50,7 +50,7 @@ export function medianInterval(values: readonly number[]): MedianInterval {
   // [x_(k), x_(n-k+1)] (1-based) misses the median with chance 2 * P(count <= k - 1).
   let k = 1;
   while (k + 1 <= Math.floor((n + 1) / 2) && 2 * below[k]! <= 0.05) k++;
-  return { low: sorted[k - 1]!, high: sorted[n - k]!, coverage: Math.min(1, 1 - 2 * below[k - 1]!) };
+  return { low: sorted[k - 1]!, high: sorted[n - k]!, coverage: 1 - 2 * below[k - 1]! };
 }
 
 export interface ReportOptions {

@@ -95,8 +95,6 @@ export class SecretScrubber {
    * gone as remain, and when it has grown too full.
    */
   private filter = new Int32Array(MIN_FILTER_BITS / 32);
-  /** 32 - log2(the filter's bits): a hash shifted right by it is its bucket. */
-  private filterShift = 32 - Math.log2(MIN_FILTER_BITS);
   private removedTails = 0;
   private count = 0;
   /** Every secret, longest first; rebuilt lazily and only while there are few. */
@@ -194,7 +192,8 @@ export class SecretScrubber {
    */
   private scrubIndexed(text: string): string {
     if (text.length < MIN_SECRET_LENGTH) return text;
-    const { filter, filterShift, byTail } = this;
+    const { filter, byTail } = this;
+    const filterShift = shiftFor(filter);
     let found: [start: number, end: number][] | undefined;
     let hash = tailHash(text, MIN_SECRET_LENGTH);
     for (let end = MIN_SECRET_LENGTH; ; end++) {
@@ -260,15 +259,19 @@ export class SecretScrubber {
     let bits = MIN_FILTER_BITS;
     while (bits < this.byTail.size * FILTER_BITS_PER_TAIL) bits *= 2;
     this.filter = new Int32Array(bits / 32);
-    this.filterShift = 32 - Math.log2(bits);
     this.removedTails = 0;
     for (const hash of this.byTail.keys()) this.setFilterBit(hash);
   }
 
   private setFilterBit(hash: number): void {
-    const bucket = hash >>> this.filterShift;
+    const bucket = hash >>> shiftFor(this.filter);
     this.filter[bucket >>> 5]! |= 1 << (bucket & 31);
   }
+}
+
+/** 32 - log2(the filter's bits): a hash shifted right by it is its bucket in the filter. */
+function shiftFor(filter: Int32Array): number {
+  return 32 - Math.log2(filter.length * 32);
 }
 
 /**
