@@ -56,6 +56,12 @@ export interface HostResult {
   /** Median PSS of the whole host tree with 0 sessions, and during the window. */
   baselinePssBytes: number;
   steadyPssBytes: number;
+  /**
+   * The lowest and highest PSS sampled in the window: a wide gap is memory still moving
+   * (garbage piling up between full collections), which the median alone hides.
+   */
+  steadyPssMinBytes: number;
+  steadyPssMaxBytes: number;
   /** steady PSS / N: the headline, shared pages counted once. */
   perSessionPssBytes: number;
   /** openrtc worker processes (1 for agents-js, whose processes are counted in steadyProcesses). */
@@ -460,6 +466,8 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       steadyRssBytes,
       baselinePssBytes: Number.NaN,
       steadyPssBytes,
+      steadyPssMinBytes: Math.min(...steadySamples.map((s) => s.totalPssBytes)),
+      steadyPssMaxBytes: Math.max(...steadySamples.map((s) => s.totalPssBytes)),
       perSessionPssBytes: steadyPssBytes / n,
       workers: host === 'openrtc' ? options.workers : 1,
       cpuMsPerSessionSecond: (hostCpuCores * 1000) / n,
@@ -504,7 +512,7 @@ function sessionsPerProcess(sessions: VadSessionStats[]): number[] {
 function failedResult(host: HostKind, n: number, error: string): HostResult {
   const nan = Number.NaN;
   return {
-    host, n, error, baselineRssBytes: nan, steadyRssBytes: nan, baselinePssBytes: nan, steadyPssBytes: nan, perSessionPssBytes: nan,
+    host, n, error, baselineRssBytes: nan, steadyRssBytes: nan, baselinePssBytes: nan, steadyPssBytes: nan, steadyPssMinBytes: nan, steadyPssMaxBytes: nan, perSessionPssBytes: nan,
     workers: 0, cpuMsPerSessionSecond: nan, loadAverage1m: loadavg()[0]!, sessionsPerProcess: [], steadyRssSamples: [], baselineProcesses: 0, steadyProcesses: 0,
     perSessionOverBaselineBytes: nan, perSessionTotalBytes: nan, lagP99Ms: nan, lagP99MedianMs: nan, lagMaxMs: nan, lagProcesses: 0,
     sessionsRunning: 0, inferencesPerSessionMin: 0, inferencesPerSessionMedian: nan, framesPerSessionMin: 0, realtimeFactorMin: nan,

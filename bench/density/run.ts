@@ -103,6 +103,7 @@ function table(n: number, results: HostResult[], seconds: number): string {
     ['host RSS idle baseline, MiB', ...hosts.map((r) => cell(r, (x) => mib(x.baselineRssBytes))), ''] as [string, string, string, string],
     ['host RSS steady (median), MiB', ...hosts.map((r) => cell(r, (x) => mib(x.steadyRssBytes))), ratio((x) => x.steadyRssBytes)] as [string, string, string, string],
     ['host PSS idle / steady (median), MiB', ...hosts.map((r) => cell(r, (x) => `${mib(x.baselinePssBytes)} / ${mib(x.steadyPssBytes)}`)), ratio((x) => x.steadyPssBytes)] as [string, string, string, string],
+    ['host PSS lowest / highest in window, MiB', ...hosts.map((r) => cell(r, (x) => `${mib(x.steadyPssMinBytes)} / ${mib(x.steadyPssMaxBytes)}`)), ''] as [string, string, string, string],
     ['RSS/session (total-idle)/N, MiB (noisy)', ...hosts.map((r) => cell(r, (x) => mib(x.perSessionOverBaselineBytes))), ratio((x) => x.perSessionOverBaselineBytes)] as [string, string, string, string],
     ['event-loop p99, ms (b: max/median)', cell(a, (x) => x.lagP99Ms.toFixed(1)), cell(b, (x) => `${x.lagP99Ms.toFixed(1)} / ${x.lagP99MedianMs.toFixed(1)}`), ''],
     ['event-loop max, ms', ...hosts.map((r) => cell(r, (x) => x.lagMaxMs.toFixed(1))), ''] as [string, string, string, string],

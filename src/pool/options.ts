@@ -58,7 +58,7 @@ export interface AgentPoolOptions extends DefaultProviders {
   voiceGateway?: VoiceGatewayOptions | VoiceGatewayExporter | false;
   /**
    * Which calls record agents-js's own spans; openrtc's admission and session spans are
-   * recorded for every call. Default: a tenth of calls (see docs/telemetry.md).
+   * recorded for every call. Default: 1% of calls (see docs/telemetry.md).
    */
   tracing?: TracePolicy;
 }

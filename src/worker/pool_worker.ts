@@ -23,7 +23,7 @@ import {
 import { WorkerConnection } from './worker_connection.js';
 import { settleSessions } from './worker_drain.js';
 import { type WorkerState, type WorkerStateName, nextWorkerState } from './worker_lifecycle.js';
-
+import { PRETENURING_ENV, type PretenuringDecision, applyPretenuring, decidePretenuring } from './v8_pretenuring.js';
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 1_800_000;
 
@@ -34,6 +34,7 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 1_800_000;
 export class PoolWorker {
   readonly proc = new JobProcess();
   private readonly executor = new InProcessInferenceExecutor();
+  private readonly pretenuring: PretenuringDecision;
   private readonly loadMonitor: LoadMonitor;
   private readonly handler: PoolJobHandler;
   private readonly connection: DispatchConnection;
@@ -66,6 +67,7 @@ export class PoolWorker {
       if (!(key in timeouts)) throw invalidOption(`sessionTimeouts.${key}`, 'is not a session timeout', value);
       timeouts[key as keyof SessionTimeouts] = positiveMillis(`sessionTimeouts.${key}`, value, 0);
     }
+    this.pretenuring = decidePretenuring(options.v8Pretenuring, process.execArgv, process.env[PRETENURING_ENV]);
     this.loadMonitor = new LoadMonitor(options.loadLimits);
     this.handler = new PoolJobHandler({
       pool,
@@ -99,6 +101,7 @@ export class PoolWorker {
   }
 
   async start(): Promise<void> {
+    applyPretenuring(this.pretenuring);
     this.cleanups.push(bindAgentsLogger(this.logger));
     this.cleanups.push(this.guardStrayRejections());
     this.cleanups.push(attachPoolLogging(this.pool, this.logger));
@@ -134,6 +137,7 @@ export class PoolWorker {
       {
         event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames,
         metricsUrl: this.telemetry?.metricsUrl, inspectSocket: this.inspector?.socketPath,
+        v8Pretenuring: this.pretenuring.turnOff ? 'off' : 'v8 default',
       },
       'openrtc worker registered',
     );
