@@ -156,9 +156,14 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
   const phase = async (name: ArmMessage['phase'], sessions: number, turns: number): Promise<PhaseResult> => {
     tell({ type: 'arm', phase: name, sessions });
     await messages.next('armed');
+    // A refused call would never end, and the worker would wait for it forever: stop the
+    // run with the refusal instead (a round that lost calls is not a measurement).
+    let refused!: (error: Error) => void;
+    const refusal = new Promise<never>((_, reject) => (refused = reject));
+    refusal.catch(() => undefined);
     for (let i = 0; i < sessions; i++) {
       callSeq += 1;
-      server.dispatch({
+      const call = server.dispatch({
         roomName: `bench-${variant}-${callSeq}`,
         jobMetadata: JSON.stringify({ tenant: TENANTS[callSeq % TENANTS.length] }),
         simulated: {
@@ -166,8 +171,13 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
           turnTimeoutMs: 60_000,
         },
       });
+      void call.availability.then((answer) => {
+        if (!answer.available) {
+          refused(new Error(`${variant} worker, ${name} phase: call ${call.jobId} was not accepted (${answer.reason ?? 'the worker refused it'}); the run stops`));
+        }
+      });
     }
-    const flushed = await messages.next('flushed');
+    const flushed = await Promise.race([messages.next('flushed'), refusal]);
     if (flushed.type !== 'flushed') throw new Error('unreachable');
     if (flushed.metricsUrl !== undefined) await (await fetch(flushed.metricsUrl)).text();
     tell({ type: 'scraped' });

@@ -146,6 +146,11 @@ async function main(): Promise<void> {
   let measuring: NonNullable<typeof phase> | undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
 
+  // A refusal means the batch will never complete: say why where the driver's console shows it.
+  pool.on('admission', (event) => {
+    if (!event.accepted) process.stderr.write(`${variant} worker refused ${event.jobId}: ${event.reason ?? 'unknown'} ${event.message ?? ''}\n`);
+  });
+
   pool.on('sessionEnded', (event) => {
     if (!phase) return;
     phase.ended += 1;
