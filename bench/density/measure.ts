@@ -440,7 +440,8 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       }];
     });
     const steadyRssBytes = median(steadySamples.map((s) => s.totalRssBytes));
-    const steadyPssBytes = median(steadySamples.map((s) => s.totalPssBytes));
+    const steadyPss = steadySamples.map((s) => s.totalPssBytes);
+    const steadyPssBytes = median(steadyPss);
     const realtimeFactorMin = perSession.length ? Math.min(...perSession.map((s) => s.realtime)) : 0;
     const behind = perSession.filter((s) => s.realtime < options.minRealtimeFactor).length;
     const slow = behind > 0
@@ -466,8 +467,8 @@ export async function measureHost(host: HostKind, ns: number[], options: Measure
       steadyRssBytes,
       baselinePssBytes: Number.NaN,
       steadyPssBytes,
-      steadyPssMinBytes: Math.min(...steadySamples.map((s) => s.totalPssBytes)),
-      steadyPssMaxBytes: Math.max(...steadySamples.map((s) => s.totalPssBytes)),
+      steadyPssMinBytes: Math.min(...steadyPss),
+      steadyPssMaxBytes: Math.max(...steadyPss),
       perSessionPssBytes: steadyPssBytes / n,
       workers: host === 'openrtc' ? options.workers : 1,
       cpuMsPerSessionSecond: (hostCpuCores * 1000) / n,

@@ -156,14 +156,9 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
   const phase = async (name: ArmMessage['phase'], sessions: number, turns: number): Promise<PhaseResult> => {
     tell({ type: 'arm', phase: name, sessions });
     await messages.next('armed');
-    // A refused call would never end, and the worker would wait for it forever: stop the
-    // run with the refusal instead (a round that lost calls is not a measurement).
-    let refused!: (error: Error) => void;
-    const refusal = new Promise<never>((_, reject) => (refused = reject));
-    refusal.catch(() => undefined);
-    for (let i = 0; i < sessions; i++) {
+    const calls = Array.from({ length: sessions }, () => {
       callSeq += 1;
-      const call = server.dispatch({
+      return server.dispatch({
         roomName: `bench-${variant}-${callSeq}`,
         jobMetadata: JSON.stringify({ tenant: TENANTS[callSeq % TENANTS.length] }),
         simulated: {
@@ -171,12 +166,17 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
           turnTimeoutMs: 60_000,
         },
       });
-      void call.availability.then((answer) => {
-        if (!answer.available) {
-          refused(new Error(`${variant} worker, ${name} phase: call ${call.jobId} was not accepted (${answer.reason ?? 'the worker refused it'}); the run stops`));
-        }
-      });
-    }
+    });
+    // A refused call would never end, and the worker would wait for it forever: stop the
+    // run with the refusal instead (a round that lost calls is not a measurement).
+    const refusal = new Promise<never>((_, reject) => {
+      for (const call of calls) {
+        void call.availability.then((answer) => {
+          if (!answer.available) reject(new Error(`${variant} worker, ${name} phase: call ${call.jobId} was not accepted (${answer.reason ?? 'the worker refused it'}); the run stops`));
+        });
+      }
+    });
+    refusal.catch(() => undefined);
     const flushed = await Promise.race([messages.next('flushed'), refusal]);
     if (flushed.type !== 'flushed') throw new Error('unreachable');
     if (flushed.metricsUrl !== undefined) await (await fetch(flushed.metricsUrl)).text();

@@ -20,10 +20,10 @@ import {
   type ConnectionFactory, type DispatchConnection, type DrainReport, type RunOptions,
   isLogger, isTelemetry, metricsPortFromEnv, resolveConnectionSettings, resolveTargetLoad,
 } from './run_options.js';
+import { PRETENURING_ENV, type PretenuringDecision, applyPretenuring, decidePretenuring } from './v8_pretenuring.js';
 import { WorkerConnection } from './worker_connection.js';
 import { settleSessions } from './worker_drain.js';
 import { type WorkerState, type WorkerStateName, nextWorkerState } from './worker_lifecycle.js';
-import { PRETENURING_ENV, type PretenuringDecision, applyPretenuring, decidePretenuring } from './v8_pretenuring.js';
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 1_800_000;
 
@@ -137,7 +137,7 @@ export class PoolWorker {
       {
         event: 'worker_registered', workerId: this.connection.workerId, agents: this.pool.agentNames,
         metricsUrl: this.telemetry?.metricsUrl, inspectSocket: this.inspector?.socketPath,
-        v8Pretenuring: this.pretenuring.turnOff ? 'off' : 'v8 default',
+        v8Pretenuring: this.pretenuring.turnOff ? 'off' : 'v8 default', v8PretenuringBy: this.pretenuring.reason,
       },
       'openrtc worker registered',
     );

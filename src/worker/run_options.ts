@@ -103,11 +103,11 @@ export interface RunOptions {
    */
   inspect?: InspectOptions | false;
   /**
-   * Keep V8's allocation-site pretenuring (true). Default false: the worker turns it off
-   * when it starts, as a worker that starts many calls at once would otherwise carry tens
-   * of MiB of dead audio frames between full collections (see `v8_pretenuring.ts`).
-   * Default: env OPENRTC_V8_PRETENURING (`on` keeps it), else off. Naming the flag on
-   * node's command line (`node --allocation-site-pretenuring ...`) wins over both.
+   * Keep V8's allocation-site pretenuring (true), or turn it off when the worker starts
+   * (false): a worker that starts many calls at once would otherwise carry tens of MiB of
+   * dead audio frames between full collections (see `v8_pretenuring.ts`). Default: env
+   * OPENRTC_V8_PRETENURING (`on` keeps it), else off. Naming the flag on node's command
+   * line (`node --allocation-site-pretenuring ...`) wins over both.
    */
   v8Pretenuring?: boolean;
 }

@@ -79,6 +79,7 @@ describe('the worker applies the choice when it starts', () => {
     const harness = await startHarness({ observe: true });
     const registered = harness.logs.find((record) => record.event === 'worker_registered');
     expect(registered?.v8Pretenuring).toBe('off');
+    expect(registered?.v8PretenuringBy).toBe('default');
   });
 
   it('refuses a bad v8Pretenuring before it connects anywhere', async () => {
