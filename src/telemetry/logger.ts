@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { type DestinationStream, type LevelWithSilent, type Logger, type StreamEntry, pino } from 'pino';
+import { BatchedDestination, type BatchedDestinationOptions } from './batched_destination.js';
 import { CENSORED_PATHS, censorRecord } from './log_censor.js';
 import { getSessionContext } from './session_context.js';
 import { OPENRTC_VERSION } from '../version.js';
@@ -32,8 +33,16 @@ export interface OtlpLogOptions {
 export interface LoggerOptions {
   /** Minimum level. Default: env LOG_LEVEL or 'info'. */
   level?: LevelWithSilent;
-  /** Where JSON lines go. Default stdout. */
+  /** Where JSON lines go. Default stdout, in batches (see `batch`). */
   destination?: DestinationStream;
+  /**
+   * How lines reach the default destination (stdout): gathered and written together, at
+   * most `maxDelayMs` (default 100) after the first of them, or once `maxPendingChars`
+   * (default 16384) wait; `error` and `fatal` records, `logger.flush()`, `shutdownLogger`
+   * and the process's exit write at once. `false` writes every line as it is logged.
+   * Ignored when `destination` is given.
+   */
+  batch?: false | BatchedDestinationOptions;
   /**
    * Also export records over OTLP. Default: on when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or
    * OTEL_EXPORTER_OTLP_ENDPOINT is set; `false` turns it off whatever the environment says.
@@ -90,6 +99,11 @@ export function sessionLogFields(): SessionLogFields {
 // The transport stream of each logger that has one, so shutdownLogger can flush it.
 type TransportStream = ReturnType<typeof pino.transport>;
 const transports = new WeakMap<Logger, TransportStream>();
+// The batched stdout of each logger that has one, for the same reason.
+const batchedOutputs = new WeakMap<Logger, BatchedDestination>();
+
+// pino's level number for `error`: records at this level and above are not held back.
+const ERROR_LEVEL = 50;
 
 /**
  * A pino logger whose records carry the session's tenant, agent, job and session ids and
@@ -98,7 +112,11 @@ const transports = new WeakMap<Logger, TransportStream>();
 export function createLogger(options: LoggerOptions = {}): Logger {
   const env = options.env ?? process.env;
   const level = options.level ?? (env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
-  const streams: StreamEntry[] = [{ stream: options.destination ?? process.stdout, level: 'trace' }];
+  // Writing each line to stdout as it comes costs more than formatting it (batched_destination.ts).
+  const batched = options.destination === undefined && options.batch !== false
+    ? new BatchedDestination(process.stdout, options.batch === undefined ? {} : options.batch)
+    : undefined;
+  const streams: StreamEntry[] = [{ stream: options.destination ?? batched ?? process.stdout, level: 'trace' }];
 
   const otlp = resolveOtlpLogs(options.otlp, env);
   let transport: TransportStream | undefined;
@@ -127,13 +145,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         ? { redact: { paths: options.redactPaths, censor: REDACTED } }
         : {}),
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
-      // The last step before a record leaves: whatever a message or an error carries.
-      hooks: { streamWrite: scrubSecrets },
+      hooks: recordHooks(batched),
     },
     // multistream checks every stream's level on each record; with one stream (no OTLP
     // export) pino writes to it directly, which is measurably cheaper per line.
     streams.length === 1 ? streams[0]!.stream : pino.multistream(streams),
   );
+  if (batched) batchedOutputs.set(logger, batched);
   if (transport) {
     // pino hands its level names to a transport only when the transport is its direct
     // stream; behind multistream it does not, and pino-opentelemetry-transport waits for
@@ -144,8 +162,27 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return logger;
 }
 
+/** pino's hooks: every line scrubbed of secrets; with a batched stdout, errors written at once. */
+function recordHooks(batched: BatchedDestination | undefined) {
+  return {
+    // The last step before a record leaves: whatever a message or an error carries.
+    streamWrite: scrubSecrets,
+    // An error is written at once, not with the next batch: it may be the last line of a
+    // process about to be killed.
+    ...(batched
+      ? {
+          logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info'], level: number) {
+            method.apply(this, args);
+            if (level >= ERROR_LEVEL) batched.flush();
+          },
+        }
+      : {}),
+  };
+}
+
 /**
- * Flushes and closes a logger's OTLP transport, if it has one. The transport's worker
+ * Writes the lines a logger's batched stdout still holds, then flushes and closes its OTLP
+ * transport, if it has one. The transport's worker
  * exports what is left before it exits, and pino blocks this thread meanwhile (up to
  * 10 s): call it at shutdown, not on a hot path. It never throws: a transport that cannot
  * finish (its collector gone, say) is reported through `onError` (by default one line on
@@ -155,6 +192,7 @@ export async function shutdownLogger(
   logger: Logger,
   onError: (error: Error) => void = (error) => process.stderr.write(`openrtc: the OTLP log transport did not finish its export: ${error.message}\n`),
 ): Promise<void> {
+  batchedOutputs.get(logger)?.flush();
   const transport = transports.get(logger);
   if (!transport) return;
   transports.delete(logger);
