@@ -182,11 +182,11 @@ function recordHooks(batched: BatchedDestination | undefined) {
 
 /**
  * Writes the lines a logger's batched stdout still holds, then flushes and closes its OTLP
- * transport, if it has one. The transport's worker
- * exports what is left before it exits, and pino blocks this thread meanwhile (up to
- * 10 s): call it at shutdown, not on a hot path. It never throws: a transport that cannot
- * finish (its collector gone, say) is reported through `onError` (by default one line on
- * stderr) and closed anyway, since a worker that is shutting down must still exit cleanly.
+ * transport, if it has one. The transport's worker exports what is left before it exits,
+ * and pino blocks this thread meanwhile (up to 10 s): call it at shutdown, not on a hot
+ * path. It never throws: a transport that cannot finish (its collector gone, say) is
+ * reported through `onError` (by default one line on stderr) and closed anyway, since a
+ * worker that is shutting down must still exit cleanly.
  */
 export async function shutdownLogger(
   logger: Logger,
