@@ -24,7 +24,8 @@ const server = new AgentServer(
     port: 0,
     production: false,
     logLevel: 'error',
-    // Warm processes kept ready (--idle; 0, the non-production default, forks one per job).
+    // Warm processes kept ready (--idle; by default min(cores, 4), what agents-js keeps in
+    // production mode; 0, its development default, forks one process per job).
     numIdleProcesses: env.idleProcesses,
     // Accept every job: the benchmark wants all N running, whatever the CPU load says.
     loadThreshold: Infinity,

@@ -2,7 +2,7 @@
 // process-per-job worker, N concurrent sessions each running Silero VAD in real time.
 //   node --import tsx bench/density/run.ts [--n 10,25,50,100] [--seconds 20] [--hosts openrtc,agents-js] [--runs 3] [--from-source]
 //                                           [--workers 1|N|auto] [--min-realtime 0.98]
-//                                           [--idle 2] [--frame-ms 20] [--settle 3] [--json out.json] [--keep]
+//                                           [--idle production|N] [--frame-ms 20] [--settle 3] [--json out.json] [--keep]
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -39,10 +39,12 @@ function parseOptions(argv: string[]) {
       n: { type: 'string', default: '10,25,50' },
       seconds: { type: 'string', default: '20' },
       hosts: { type: 'string', default: HOST_KINDS.join(',') },
-      // agents-js's own default outside production: a cold fork per job, in parallel. With
-      // warm idle processes (production: min(cores, 4)) agents-js initialises them one at a
-      // time, and ramping to 50 jobs on a shared 2-core machine took longer than a run may.
-      idle: { type: 'string', default: '0' },
+      // agents-js warm idle job processes. Default: what `agents start` (production mode)
+      // keeps, min(cores, 4), so a call is answered by a process that has already loaded
+      // its modules and Silero; that is how agents-js is deployed. 0 is its development
+      // default: a cold fork per job, in parallel, each call waiting for its process to
+      // import agents-js and load the model before the agent runs.
+      idle: { type: 'string', default: 'production' },
       // openrtc worker processes, as `openrtc start --workers`: 1, a number, or auto (one per CPU).
       workers: { type: 'string', default: '1' },
       'min-realtime': { type: 'string', default: '0.98' },
@@ -66,10 +68,10 @@ function parseOptions(argv: string[]) {
   for (const h of hosts) if (!HOST_KINDS.includes(h)) throw new Error(`--hosts: unknown host "${h}" (known: ${HOST_KINDS.join(', ')})`);
   const seconds = Number(values.seconds);
   if (!(seconds > 0)) throw new Error(`--seconds must be positive, got ${values.seconds}`);
-  const idleProcesses = Number(values.idle);
+  const idleProcesses = values.idle === 'production' ? agentsProductionIdleProcesses() : Number(values.idle);
   // 0 means a cold fork per job. (agents-js reads `numIdleProcesses || default`; the host
   // runs with production: false, whose default is 0, so 0 does mean 0 here.)
-  if (!Number.isInteger(idleProcesses) || idleProcesses < 0) throw new Error(`--idle must be an integer >= 0, got ${values.idle}`);
+  if (!Number.isInteger(idleProcesses) || idleProcesses < 0) throw new Error(`--idle must be "production" or an integer >= 0, got ${values.idle}`);
   const frameMs = ({ '10': 10, '20': 20 } as const)[values['frame-ms']];
   if (frameMs === undefined) throw new Error(`--frame-ms must be 10 or 20, got ${values['frame-ms']}`);
   const settleSeconds = Number(values.settle);
@@ -82,6 +84,13 @@ function parseOptions(argv: string[]) {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
   return { runs, ns, hosts, seconds, idleProcesses, frameMs, settleSeconds, workers, minRealtimeFactor, json: values.json, keep: values.keep, fromSource: values['from-source'], ramp: values.ramp };
 }
+
+const describeIdle = (idle: number): string =>
+  idle === agentsProductionIdleProcesses() ? `${idle} warm idle process(es), its production default`
+    : idle === 0 ? 'no warm idle process, its development default (a cold fork per call)' : `${idle} warm idle process(es), set by --idle`;
+
+/** agents-js 1.9's `numIdleProcesses` in production mode (`Default.numIdleProcesses(true)` in its worker.ts). */
+export const agentsProductionIdleProcesses = (): number => Math.min(availableParallelism(), 4);
 
 const pad = (text: string, width: number): string => text.padStart(width);
 
@@ -136,6 +145,7 @@ export async function main(argv: string[]): Promise<DensityReport> {
     goals: { pssRatioAt10: null, pssRatioAt50: null, memoryGoalHolds: null, lagP99At50: null, lagGoalHolds: null },
   };
   log(`load average at start: ${report.load.atStart.toFixed(2)} (${report.machine.cpus} CPUs); openrtc worker processes: ${options.workers}`);
+  log(`agents-js warm idle processes: ${describeIdle(options.idleProcesses)}`);
   const entryPoints = options.fromSource ? sourceHosts() : compileHosts();
   log(options.fromSource ? 'hosts run from their TypeScript sources under tsx' : 'hosts compiled with tsc; they run without a TypeScript loader');
   for (let run = 1; run <= options.runs; run++) {
@@ -264,7 +274,8 @@ function goalLines(report: DensityReport): string[] {
   const lines = ['', `Goals (${of}; load average ${report.load.atStart.toFixed(2)} at start, ${report.load.atEnd.toFixed(2)} at end)`];
   lines.push(goals.memoryGoalHolds === null
     ? '  memory: not measured (needs both hosts at N = 10 or 50)'
-    : `  memory by total PSS/N: ${fmt(goals.pssRatioAt10)} less per session at N = 10 (goal >= 10x), ${fmt(goals.pssRatioAt50)} at N = 50 (goal >= 20x): ${goals.memoryGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}`);
+    : `  memory by total PSS/N: ${fmt(goals.pssRatioAt10)} less per session at N = 10 (goal >= 10x), ${fmt(goals.pssRatioAt50)} at N = 50 (goal >= 20x): ${goals.memoryGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
+      ` (agents-js with ${describeIdle(report.options.idleProcesses)})`);
   lines.push(goals.lagP99At50 === null
     ? '  lag: not measured (needs openrtc measured at N = 50)'
     : `  lag: openrtc event-loop p99 at N = 50 is ${goals.lagP99At50.toFixed(1)} ms (max over its processes); goal < 20 ms with every session at real time in every run: ${goals.lagGoalHolds ? 'HOLDS' : 'DOES NOT HOLD'}` +
