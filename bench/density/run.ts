@@ -215,7 +215,8 @@ function medianLines(report: DensityReport): string[] {
     lines.push(`  ratio agents-js/openrtc: ${list(f.ratio, (v) => `${v.toFixed(1)}x`)}`);
     lines.push(`  openrtc event-loop p99: ${list(f.lagP99, (v) => `${v.toFixed(1)} ms`)}; cores ${list(f.cores, (v) => v.toFixed(2))}`);
     lines.push(`  openrtc VAD realtime factor, slowest session: ${list(f.vadMin, (v) => v.toFixed(2))}`);
-    lines.push(`  valid windows: openrtc ${f.openrtcValid}/${f.runs}, agents-js ${f.agentsValid}/${f.runs}`);
+    const valid = (count: number, measured: number): string => (measured === 0 ? 'not measured' : `${count}/${f.runs}`);
+    lines.push(`  valid windows: openrtc ${valid(f.openrtcValid, f.openrtcPss.length)}, agents-js ${valid(f.agentsValid, f.agentsPss.length)}`);
   }
   return lines;
 }
