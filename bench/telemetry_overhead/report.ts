@@ -140,7 +140,7 @@ export function formatReport(report: BenchReport): string {
       : 'the goal (under 5%) is not shown: the interval reaches above it (more rounds narrow it)';
   return [
     `${sessions} concurrent sessions x ${turns} text turns, ${warmupSessions} warm-up sessions per worker, ${rounds} paired rounds ` +
-      `(off, on and an A/A control in each, order rotating); trace policy of "on": ${agentSpanShare === undefined ? 'the default' : `agentSpanShare ${agentSpanShare}`}`,
+      `(off, on and an A/A control in each, every order of the three in turn, each measured once the others are idle); trace policy of "on": ${agentSpanShare === undefined ? 'the default' : `agentSpanShare ${agentSpanShare}`}`,
     ...lines,
     `CPU overhead of telemetry, paired per round (on / off - 1): ${ratio(report.paired.on)}`,
     `A/A control, paired per round (control / off - 1):         ${ratio(report.paired.control)}`,

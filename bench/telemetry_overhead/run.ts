@@ -4,7 +4,7 @@
 // LiveKit server and the callers, and scrapes `/metrics` as Prometheus would) prints CPU,
 // wall time and event-loop p99 per variant and the paired ratios with their spread.
 import { type ChildProcess, fork } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ export interface BenchOptions {
   sessions?: number;
   /** User turns per session. Default 4. */
   turns?: number;
-  /** Paired rounds; each runs off, on and control once, the order rotating. Default 3. */
+  /** Paired rounds; each runs off, on and control once, in each of the six orders in turn. Default 3. */
   rounds?: number;
   /** Sessions each worker hosts before measuring, so every variant starts warm. Default 10. */
   warmupSessions?: number;
@@ -49,6 +49,41 @@ const API_SECRET = 'bench-secret-bench-secret-bench-secret';
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const VARIANTS: Variant[] = ['off', 'on', 'control'];
+/** The six orders of the three variants. */
+const ORDERS: Variant[][] = VARIANTS.flatMap((first) => VARIANTS.filter((v) => v !== first).flatMap((second) =>
+  VARIANTS.filter((v) => v !== first && v !== second).map((third) => [first, second, third])));
+
+/** CPU ticks (user + system) a process has used, from /proc/<pid>/stat; undefined where unreadable. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+const IDLE_SPAN_MS = 300;
+const IDLE_TIMEOUT_MS = 15_000;
+
+/**
+ * Waits until none of `pids` has used a CPU tick (10 ms) for IDLE_SPAN_MS, or
+ * IDLE_TIMEOUT_MS have passed; returns how long it waited. Where /proc cannot be read
+ * (not Linux) it returns at once.
+ */
+async function waitUntilIdle(pids: (number | undefined)[]): Promise<number> {
+  const started = Date.now();
+  const ticks = () => pids.map((pid) => (pid === undefined ? undefined : cpuTicks(pid)));
+  let last = ticks();
+  if (last.every((t) => t === undefined)) return 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SPAN_MS));
+    const now = ticks();
+    if (now.every((t, i) => t === last[i]) || Date.now() - started > IDLE_TIMEOUT_MS) return Date.now() - started;
+    last = now;
+  }
+}
 
 export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}): Promise<BenchReport> {
   const resolved: ReportOptions = {
@@ -61,15 +96,24 @@ export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}):
   const log = options.log ?? (() => undefined);
   const entry = options.fromSource ? sourceWorker() : compileWorker();
   const runs: PhaseResult[] = [];
+  const quietWaits: number[] = [];
   for (let round = 0; round < resolved.rounds; round++) {
-    // Rotate the order so no variant is always first (or last) in a round.
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+    // Every order of the three in turn (six rounds cover them all), so that each variant
+    // is measured as often right after each other one. A rotation alone would always put
+    // the control right after "on" and never "off", and a worker's own collections after
+    // its batch land on whichever worker is measured next.
+    const order = ORDERS[round % ORDERS.length]!;
     // The workers of a round start together and wait idle, so process start-up (seconds
     // of module loading) is paid once per round and never inside a measurement.
     const workers = await Promise.all(order.map((variant) => startWorker(entry, variant, resolved.agentSpanShare)));
     try {
       for (const worker of workers) {
-        const result = await worker.measure(resolved);
+        // Measured only once the round's other workers are idle: what they still do after
+        // their own batch (collections, timers) must not share the cores with this one.
+        const others = workers.filter((w) => w !== worker).map((w) => w.pid);
+        const result = await worker.measure(resolved, async () => {
+          quietWaits.push(await waitUntilIdle(others));
+        });
         log(`round ${round + 1}/${resolved.rounds} ${worker.variant.padEnd(7)}: cpu ${result.cpuMs.toFixed(0)} ms, ` +
           `wall ${result.wallMs.toFixed(0)} ms, loop p99 ${result.loopP99Ms.toFixed(1)} ms, ${result.succeeded}/${result.sessions} ok`);
         runs.push(result);
@@ -77,6 +121,10 @@ export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}):
     } finally {
       await Promise.all(workers.map((worker) => worker.stop()));
     }
+  }
+  if (quietWaits.length > 0) {
+    const sorted = [...quietWaits].sort((a, b) => a - b);
+    log(`waited for the other workers to be idle before each measurement: median ${sorted[Math.floor(sorted.length / 2)]} ms, longest ${sorted[sorted.length - 1]} ms`);
   }
   const paired = { on: pairedRatio(runs, 'on'), control: pairedRatio(runs, 'control') };
   return {
@@ -98,8 +146,12 @@ const builtinsOf = (runs: PhaseResult[], variant: Variant) =>
 
 interface BenchWorker {
   variant: Variant;
-  /** Warms the worker up, then hosts `sessions` concurrent calls and returns the measurement. */
-  measure(options: ReportOptions): Promise<PhaseResult>;
+  pid: number | undefined;
+  /**
+   * Warms the worker up, runs `beforeMeasured`, then hosts `sessions` concurrent calls and
+   * returns the measurement.
+   */
+  measure(options: ReportOptions, beforeMeasured: () => Promise<void>): Promise<PhaseResult>;
   /** Drains the worker, waits for its process to exit and closes its server. */
   stop(): Promise<void>;
 }
@@ -187,8 +239,10 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
   };
   return {
     variant,
-    async measure(options) {
+    pid: child.pid,
+    async measure(options, beforeMeasured) {
       if (options.warmupSessions > 0) await phase('warmup', options.warmupSessions, options.turns);
+      await beforeMeasured();
       return phase('measured', options.sessions, options.turns);
     },
     stop,
