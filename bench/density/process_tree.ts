@@ -83,6 +83,11 @@ function readStat(pid: number): { ppid: number; comm: string; cpuTicks: number }
   return Number.isInteger(ppid) ? { ppid, comm: text.slice(open + 1, close), cpuTicks } : undefined;
 }
 
+/** CPU ticks (user + system, TICKS_PER_SECOND to the second) one process has used; undefined once it has exited. */
+export function processCpuTicks(pid: number): number | undefined {
+  return readStat(pid)?.cpuTicks;
+}
+
 /** VmRSS of one process in bytes; undefined once it has exited (or for a zombie). */
 export function rssBytes(pid: number): number | undefined {
   let text: string;

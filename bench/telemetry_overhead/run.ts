@@ -4,14 +4,15 @@
 // LiveKit server and the callers, and scrapes `/metrics` as Prometheus would) prints CPU,
 // wall time and event-loop p99 per variant and the paired ratios with their spread.
 import { type ChildProcess, fork } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
+import { processCpuTicks } from '../density/process_tree.js';
 import { compileWithTsc } from '../tsc_build.js';
 import type { ArmMessage, DriverMessage, PhaseResult, Variant, WorkerMessage } from './protocol.js';
-import { type BenchReport, type ReportOptions, formatReport, pairedRatio, summarize } from './report.js';
+import { type BenchReport, type ReportOptions, formatReport, median, pairedRatio, summarize } from './report.js';
 
 export { formatReport };
 export type { BenchReport, VariantSummary } from './report.js';
@@ -48,21 +49,11 @@ const API_KEY = 'bench-key';
 const API_SECRET = 'bench-secret-bench-secret-bench-secret';
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const VARIANTS: Variant[] = ['off', 'on', 'control'];
-/** The six orders of the three variants. */
-const ORDERS: Variant[][] = VARIANTS.flatMap((first) => VARIANTS.filter((v) => v !== first).flatMap((second) =>
-  VARIANTS.filter((v) => v !== first && v !== second).map((third) => [first, second, third])));
-
-/** CPU ticks (user + system) a process has used, from /proc/<pid>/stat; undefined where unreadable. */
-function cpuTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
-}
+/** The six orders of the three variants, one per round in turn. */
+const ORDERS: readonly Variant[][] = [
+  ['off', 'on', 'control'], ['off', 'control', 'on'], ['on', 'off', 'control'],
+  ['on', 'control', 'off'], ['control', 'off', 'on'], ['control', 'on', 'off'],
+];
 
 const IDLE_SPAN_MS = 300;
 const IDLE_TIMEOUT_MS = 15_000;
@@ -74,7 +65,7 @@ const IDLE_TIMEOUT_MS = 15_000;
  */
 async function waitUntilIdle(pids: (number | undefined)[]): Promise<number> {
   const started = Date.now();
-  const ticks = () => pids.map((pid) => (pid === undefined ? undefined : cpuTicks(pid)));
+  const ticks = () => pids.map((pid) => (pid === undefined ? undefined : processCpuTicks(pid)));
   let last = ticks();
   if (last.every((t) => t === undefined)) return 0;
   for (;;) {
@@ -123,8 +114,7 @@ export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}):
     }
   }
   if (quietWaits.length > 0) {
-    const sorted = [...quietWaits].sort((a, b) => a - b);
-    log(`waited for the other workers to be idle before each measurement: median ${sorted[Math.floor(sorted.length / 2)]} ms, longest ${sorted[sorted.length - 1]} ms`);
+    log(`waited for the other workers to be idle before each measurement: median ${median(quietWaits).toFixed(0)} ms, longest ${Math.max(...quietWaits)} ms`);
   }
   const paired = { on: pairedRatio(runs, 'on'), control: pairedRatio(runs, 'control') };
   return {

@@ -102,8 +102,8 @@ const transports = new WeakMap<Logger, TransportStream>();
 // The batched stdout of each logger that has one, for the same reason.
 const batchedOutputs = new WeakMap<Logger, BatchedDestination>();
 
-// pino's level number for `error`: records at this level and above are not held back.
-const ERROR_LEVEL = 50;
+// Records at pino's `error` level and above are not held back.
+const ERROR_LEVEL = pino.levels.values.error!;
 
 /**
  * A pino logger whose records carry the session's tenant, agent, job and session ids and
