@@ -1,10 +1,22 @@
-// Summarises V8 CPU profiles written by the benchmark (BENCH_CPU_PROFILE_DIR): self time per
-// function and per package, and, given two sets, the difference between them.
+// Summarises V8 profiles written by the benchmark: CPU profiles (BENCH_CPU_PROFILE_DIR),
+// self time per function and per package, and allocation profiles (BENCH_HEAP_PROFILE_DIR),
+// bytes allocated per function and per package; given the "on" and "off" sets, the
+// difference between them.
 //   tsx bench/telemetry_overhead/profile_summary.ts <dir> [top]
-// reads <dir>/on-*.cpuprofile and <dir>/off-*.cpuprofile, averages each set per run, and
-// prints the functions and packages whose self time grew most from off to on.
+// reads <dir>/{on,off,control}-*.cpuprofile and -*.heapprofile, averages each set per run,
+// and prints the functions and packages whose self time (or allocation) grew most from off to on.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+
+/** A node of a sampling heap profile (`HeapProfiler.stopSampling`): bytes allocated at this frame. */
+interface HeapProfileNode {
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+interface HeapProfile {
+  head: HeapProfileNode;
+}
 
 interface ProfileNode {
   id: number;
@@ -38,6 +50,18 @@ function selfTimes(profile: Profile, keyOf: (node: ProfileNode) => string): Tota
   return totals;
 }
 
+/** KB allocated per key: every sampled allocation the profile kept, collected ones included. */
+function allocatedKb(profile: HeapProfile, keyOf: (node: ProfileNode) => string): Totals {
+  const totals: Totals = new Map();
+  const stack = [profile.head];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    const key = keyOf({ id: 0, callFrame: node.callFrame });
+    totals.set(key, (totals.get(key) ?? 0) + node.selfSize / 1024);
+    stack.push(...node.children);
+  }
+  return totals;
+}
+
 function shortUrl(url: string): string {
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) return url.slice(nm + 'node_modules/'.length);
@@ -64,21 +88,21 @@ function functionOf(node: ProfileNode): string {
   return `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
 }
 
-function average(profiles: Profile[], keyOf: (node: ProfileNode) => string): Totals {
+function average<P>(profiles: P[], keyOf: (node: ProfileNode) => string, measure: (p: P, keyOf: (node: ProfileNode) => string) => Totals): Totals {
   const sum: Totals = new Map();
-  for (const p of profiles) for (const [k, v] of selfTimes(p, keyOf)) sum.set(k, (sum.get(k) ?? 0) + v);
+  for (const p of profiles) for (const [k, v] of measure(p, keyOf)) sum.set(k, (sum.get(k) ?? 0) + v);
   for (const [k, v] of sum) sum.set(k, v / profiles.length);
   return sum;
 }
 
-function diffTable(on: Totals, off: Totals, top: number, title: string): string {
+function diffTable(on: Totals, off: Totals, top: number, title: string, unit = 'ms'): string {
   const keys = new Set([...on.keys(), ...off.keys()]);
   const rows = [...keys].map((k) => ({ k, on: on.get(k) ?? 0, off: off.get(k) ?? 0 }))
     .sort((a, b) => b.on - b.off - (a.on - a.off)).slice(0, top);
   const total = (t: Totals) => [...t.values()].reduce((a, b) => a + b, 0);
   return [
-    `${title} (ms per run; total on ${total(on).toFixed(0)}, off ${total(off).toFixed(0)})`,
-    '   +ms      on     off  name',
+    `${title} (${unit} per run; total on ${total(on).toFixed(0)}, off ${total(off).toFixed(0)})`,
+    `${`+${unit}`.padStart(6)}      on     off  name`,
     ...rows.map((r) => `${(r.on - r.off).toFixed(1).padStart(6)} ${r.on.toFixed(1).padStart(7)} ${r.off.toFixed(1).padStart(7)}  ${r.k}`),
   ].join('\n');
 }
@@ -86,12 +110,28 @@ function diffTable(on: Totals, off: Totals, top: number, title: string): string 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: profile_summary.ts <dir> [top]');
 const top = Number(process.argv[3] ?? 40);
-const load = (prefix: string) => readdirSync(dir)
-  .filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.cpuprofile'))
-  .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Profile);
-const on = load('on');
-const off = load('off');
-console.log(`${on.length} "on" and ${off.length} "off" profiles`);
-console.log(diffTable(average(on, packageOf), average(off, packageOf), 20, 'Self time by package'));
-console.log();
-console.log(diffTable(average(on, functionOf), average(off, functionOf), top, 'Self time by function'));
+const load = <P>(prefix: string, extension: string) => readdirSync(dir)
+  .filter((f) => f.startsWith(`${prefix}-`) && f.endsWith(extension))
+  .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as P);
+
+const on = load<Profile>('on', '.cpuprofile');
+const off = load<Profile>('off', '.cpuprofile');
+if (on.length > 0 || off.length > 0) {
+  console.log(`${on.length} "on" and ${off.length} "off" CPU profiles`);
+  console.log(diffTable(average(on, packageOf, selfTimes), average(off, packageOf, selfTimes), 20, 'Self time by package'));
+  console.log();
+  console.log(diffTable(average(on, functionOf, selfTimes), average(off, functionOf, selfTimes), top, 'Self time by function'));
+}
+
+// Allocation is far steadier than CPU time on a shared machine: the same variant's runs
+// agree to a fraction of a percent, so a change's effect on it shows in one round.
+const heaps = { on: load<HeapProfile>('on', '.heapprofile'), off: load<HeapProfile>('off', '.heapprofile'), control: load<HeapProfile>('control', '.heapprofile') };
+if (heaps.on.length > 0 || heaps.off.length > 0) {
+  const totalMb = (p: HeapProfile) => [...allocatedKb(p, packageOf).values()].reduce((a, b) => a + b, 0) / 1024;
+  if (on.length > 0 || off.length > 0) console.log();
+  console.log('MiB allocated during each measured phase (sampled, collected objects included):');
+  for (const [variant, list] of Object.entries(heaps)) console.log(`  ${variant.padEnd(7)} ${list.map((p) => totalMb(p).toFixed(1)).join(' ')}`);
+  console.log(diffTable(average(heaps.on, packageOf, allocatedKb), average(heaps.off, packageOf, allocatedKb), 20, 'Allocation by package', 'KB'));
+  console.log();
+  console.log(diffTable(average(heaps.on, functionOf, allocatedKb), average(heaps.off, functionOf, allocatedKb), top, 'Allocation by function', 'KB'));
+}
