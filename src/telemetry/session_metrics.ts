@@ -1,20 +1,9 @@
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import { FAMILY_BY_STAGE, LATENCY_BUCKETS, type LatencyHistograms, latencyHistogramsFor } from './latency_histograms.js';
 import type { ObservedPool } from './observed_pool.js';
 import type { LatencyStage } from './pool_events.js';
 import { metricSpec } from './metric_catalog.js';
 import type { TenantLabeler } from './tenant_labels.js';
-
-// Seconds. A voice turn feels slow past about a second; an LLM reply can stream for tens.
-const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30];
-
-const FAMILY_BY_STAGE: Readonly<Record<LatencyStage, string>> = {
-  turn: 'openrtc_turn_latency_seconds',
-  end_of_utterance: 'openrtc_eou_delay_seconds',
-  llm_ttft: 'openrtc_llm_ttft_seconds',
-  llm_duration: 'openrtc_llm_duration_seconds',
-  tts_ttfb: 'openrtc_tts_ttfb_seconds',
-  tts_duration: 'openrtc_tts_duration_seconds',
-};
 
 // Provider and model names come from provider objects; bound them so one odd value
 // cannot blow up a label.
@@ -32,13 +21,7 @@ export function boundLabel(value: string): string {
  * Returns the functions that stop listening.
  */
 export function attachSessionMetrics(pool: ObservedPool, meter: Meter, tenants: TenantLabeler): (() => void)[] {
-  const histograms = new Map<LatencyStage, Histogram>();
-  for (const [stage, name] of Object.entries(FAMILY_BY_STAGE) as [LatencyStage, string][]) {
-    const m = metricSpec(name);
-    histograms.set(stage, meter.createHistogram(m.instrument, {
-      description: m.help, unit: m.unit, advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
-    }));
-  }
+  const record = latencyRecorder(meter);
   const errorsSpec = metricSpec('openrtc_provider_errors_total');
   const errors: Counter = meter.createCounter(errorsSpec.instrument, { description: errorsSpec.help, unit: errorsSpec.unit });
 
@@ -56,15 +39,14 @@ export function attachSessionMetrics(pool: ObservedPool, meter: Meter, tenants: 
   return [
     pool.on('latency', (e) => {
       if (!Number.isFinite(e.seconds) || e.seconds < 0) return;
+      if (!(e.stage in FAMILY_BY_STAGE)) return;
       const tenant = tenants.label(e.tenant);
-      const histogram = histograms.get(e.stage);
-      if (!histogram) return;
       if (e.provider === undefined) {
-        histogram.record(e.seconds, { tenant, agent: e.agent });
+        record(e.stage, e.seconds, tenant, e.agent);
         return;
       }
       const provider = boundLabel(e.provider);
-      histogram.record(e.seconds, { tenant, agent: e.agent, provider, model: boundLabel(e.model ?? '') });
+      record(e.stage, e.seconds, tenant, e.agent, provider, boundLabel(e.model ?? ''));
       seedErrors(tenant, e.stage.startsWith('llm') ? 'llm' : 'tts', provider);
     }),
     pool.on('usage', (e) => seedErrors(tenants.label(e.tenant), e.kind, boundLabel(e.provider))),
@@ -75,4 +57,26 @@ export function attachSessionMetrics(pool: ObservedPool, meter: Meter, tenants: 
       errors.add(1, { tenant, component: e.component, provider, kind: e.recoverable ? 'recoverable' : 'unrecoverable' });
     }),
   ];
+}
+
+type RecordLatency = LatencyHistograms['record'];
+
+/**
+ * Where latencies go: the `LatencyHistograms` producer of the telemetry that made `meter`
+ * (startTelemetry), or, for a meter of the caller's own, SDK histograms with the same
+ * names and bounds.
+ */
+function latencyRecorder(meter: Meter): RecordLatency {
+  const producer = latencyHistogramsFor(meter);
+  if (producer) return producer.record.bind(producer);
+  const histograms = new Map<LatencyStage, Histogram>();
+  for (const [stage, name] of Object.entries(FAMILY_BY_STAGE) as [LatencyStage, string][]) {
+    const m = metricSpec(name);
+    histograms.set(stage, meter.createHistogram(m.instrument, {
+      description: m.help, unit: m.unit, advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS] },
+    }));
+  }
+  return (stage, seconds, tenant, agent, provider, model) => {
+    histograms.get(stage)?.record(seconds, provider === undefined ? { tenant, agent } : { tenant, agent, provider, model: model ?? '' });
+  };
 }

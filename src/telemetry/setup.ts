@@ -12,6 +12,7 @@ import type { ObservedPool } from './observed_pool.js';
 import { OPENRTC_VERSION } from '../version.js';
 import { TRACER_NAME } from './attributes.js';
 import { type MetricsServer, startMetricsServer } from './metrics_server.js';
+import { LatencyHistograms, useLatencyHistograms } from './latency_histograms.js';
 import { type PoolMetricsHandle, type PoolMetricsOptions, type TelemetryDiagnostic, attachPoolMetrics } from './pool_metrics.js';
 import { ScrubbingSpanProcessor } from './scrubbing_span_processor.js';
 import { TenantSpanProcessor } from './tenant_span_processor.js';
@@ -105,10 +106,13 @@ export async function startTelemetry(options: TelemetryOptions = {}): Promise<Op
     'openrtc.version': OPENRTC_VERSION,
   });
 
+  // Latency histograms are aggregated by openrtc and read with the SDK's instruments (latency_histograms.ts).
+  const latency = new LatencyHistograms();
   // Scope labels would add otel_scope_* to every series; the catalog documents tenant-level labels only.
-  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [latency] });
   const meterProvider = new MeterProvider({ resource, readers: [exporter] });
   const meter = meterProvider.getMeter(TRACER_NAME, OPENRTC_VERSION);
+  useLatencyHistograms(meter, latency);
 
   const { tracerProvider, otlpTracesUrl, registerGlobally } = startTracing(options, resource, env, sampler);
 
