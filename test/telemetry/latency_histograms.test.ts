@@ -87,10 +87,9 @@ describe('LatencyHistograms', () => {
     try {
       pool.runtime.recordLatency({ tenant: 'acme', agent: 'support', provider: 'openai', model: 'gpt-4o', stage: 'llm_ttft', seconds: 0.4 });
       const ttft = (await reader.histograms()).get('openrtc_llm_ttft_seconds');
-      expect(ttft).toEqual([{
-        attributes: { tenant: 'acme', agent: 'support', provider: 'openai', model: 'gpt-4o' },
-        value: expect.objectContaining({ count: 1, sum: 0.4 }),
-      }]);
+      expect(ttft).toHaveLength(1);
+      expect(ttft![0]!.attributes).toEqual({ tenant: 'acme', agent: 'support', provider: 'openai', model: 'gpt-4o' });
+      expect(ttft![0]!.value).toMatchObject({ count: 1, sum: 0.4 });
     } finally {
       handle.detach();
     }
