@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay } from 'node:perf_hooks';
 import { telemetry as agentsTelemetry, voice } from '@livekit/agents';
 import { trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -149,6 +149,26 @@ async function main(): Promise<void> {
     drainTimeoutMs: 10_000,
   });
 
+  // BENCH_GC=1: count this worker's garbage collections by kind during the measured phase
+  // (perf_hooks 'gc' entries: scavenges, mark-compacts, incremental marking steps) and
+  // print them with the thread report. Diagnostic only.
+  const gcByKind = new Map<string, { count: number; ms: number }>();
+  if (process.env.BENCH_GC === '1') {
+    const kindName = (kind: number | undefined) => ({
+      [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+      [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+    })[kind ?? -1] ?? String(kind);
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = kindName((entry as unknown as { detail?: { kind?: number } }).detail?.kind);
+        const seen = gcByKind.get(kind) ?? { count: 0, ms: 0 };
+        seen.count += 1;
+        seen.ms += entry.duration;
+        gcByKind.set(kind, seen);
+      }
+    }).observe({ entryTypes: ['gc'] });
+  }
+
   let phase: {
     arm: ArmMessage; ended: number; succeeded: number; cpu: NodeJS.CpuUsage; startedAt: number; builtins: number;
     threads: Map<string, number>;
@@ -190,6 +210,9 @@ async function main(): Promise<void> {
       process.stderr.write(`threads ${variant}: ${parts.join(', ')} (ms)\n`);
       if (on) process.stderr.write(`spans so far: ${[...exporter.byName].map(([name, n]) => `${name} ${n}`).join(', ')}\n`);
     }
+    if (process.env.BENCH_GC === '1' && current.arm.phase === 'measured') {
+      process.stderr.write(`gc ${variant}: ${[...gcByKind].map(([kind, g]) => `${kind} ${g.count}x ${g.ms.toFixed(0)} ms`).join(', ')}\n`);
+    }
     const wallMs = performance.now() - current.startedAt;
     loop.disable();
     if (inspector && profileDir && current.arm.phase === 'measured') {
@@ -223,6 +246,7 @@ async function main(): Promise<void> {
   }
 
   async function arm(message: ArmMessage): Promise<void> {
+    gcByKind.clear();
     loop.reset();
     loop.enable();
     if (inspector && message.phase === 'measured') await inspector.post('Profiler.start');
