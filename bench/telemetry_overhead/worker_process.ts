@@ -154,10 +154,11 @@ async function main(): Promise<void> {
   // print them with the thread report. Diagnostic only.
   const gcByKind = new Map<string, { count: number; ms: number }>();
   if (process.env.BENCH_GC === '1') {
-    const kindName = (kind: number | undefined) => ({
+    const kindNames: Record<number, string> = {
       [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
       [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-    })[kind ?? -1] ?? String(kind);
+    };
+    const kindName = (kind: number | undefined) => (kind === undefined ? 'unknown' : (kindNames[kind] ?? String(kind)));
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
         const kind = kindName((entry as unknown as { detail?: { kind?: number } }).detail?.kind);

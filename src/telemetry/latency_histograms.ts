@@ -26,7 +26,6 @@ interface Series {
   readonly startTime: HrTime;
   /** counts[i]: observations in (LATENCY_BUCKETS[i-1], LATENCY_BUCKETS[i]]; the last one above every bound. */
   readonly counts: number[];
-  count: number;
   sum: number;
   min: number;
   max: number;
@@ -63,7 +62,6 @@ export class LatencyHistograms implements MetricProducer {
     let bucket = 0;
     while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]!) bucket++;
     series.counts[bucket]! += 1;
-    series.count += 1;
     series.sum += seconds;
     if (seconds < series.min) series.min = seconds;
     if (seconds > series.max) series.max = seconds;
@@ -82,7 +80,7 @@ export class LatencyHistograms implements MetricProducer {
           endTime,
           value: {
             buckets: { boundaries: [...LATENCY_BUCKETS], counts: [...series.counts] },
-            count: series.count,
+            count: series.counts.reduce((total, n) => total + n, 0),
             sum: series.sum,
             min: series.min,
             max: series.max,
@@ -118,7 +116,7 @@ export class LatencyHistograms implements MetricProducer {
       const attributes: Attributes = provider === undefined ? { tenant, agent } : { tenant, agent, provider, model: model ?? '' };
       series = {
         attributes, startTime: this.now(), counts: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0),
-        count: 0, sum: 0, min: Infinity, max: -Infinity,
+        sum: 0, min: Infinity, max: -Infinity,
       };
       byModel.set(model ?? '', series);
     }

@@ -39,7 +39,8 @@ export function attachSessionMetrics(pool: ObservedPool, meter: Meter, tenants: 
   return [
     pool.on('latency', (e) => {
       if (!Number.isFinite(e.seconds) || e.seconds < 0) return;
-      if (!(e.stage in FAMILY_BY_STAGE)) return;
+      // Own keys only: `in` would also let through a stage named after an Object.prototype member.
+      if (!Object.prototype.hasOwnProperty.call(FAMILY_BY_STAGE, e.stage)) return;
       const tenant = tenants.label(e.tenant);
       if (e.provider === undefined) {
         record(e.stage, e.seconds, tenant, e.agent);
