@@ -22,6 +22,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -88,6 +89,57 @@ function functionOf(node: ProfileNode): string {
   return `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
 }
 
+/**
+ * Whether a frame is telemetry's own code: pino, OpenTelemetry, openrtc's telemetry modules
+ * and the secret scrubber every log line and span passes through.
+ */
+function isTelemetryFrame(node: ProfileNode): boolean {
+  const url = node.callFrame.url;
+  return /node_modules\/(pino|@opentelemetry|quick-format-unescaped|fast-redact|sonic-boom)\//.test(url)
+    || /\/src\/telemetry\//.test(url) || url.endsWith('/src/util/secret_scrubber.js');
+}
+
+/** Frames that belong to no package: Node's internals, natives, the VM's own entries. */
+function isPackageless(node: ProfileNode): boolean {
+  const url = node.callFrame.url;
+  return url === '' || url.startsWith('node:');
+}
+
+/**
+ * Time spent inside telemetry, by the call that entered it. For each sample, the frames
+ * are walked from the leaf towards the root past Node's internals (a `Buffer.from` that
+ * pino calls is pino's cost); the first frame of a package decides: telemetry or not. A
+ * telemetry sample is charged to the outermost frame of its unbroken run of telemetry
+ * frames, the entry point (pino's log method, a pool event listener, `Tracer.startSpan`).
+ * Wrappers such as the context manager's `with` count only for their own frames: the
+ * agents-js work they run is agents-js's. Garbage collection has no stack and is left out
+ * (the self-time table shows it).
+ */
+function telemetryEntryTimes(profile: Profile, keyOf: (node: ProfileNode) => string): Totals {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const totals: Totals = new Map();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    let id: number | undefined = samples[i];
+    while (id !== undefined && isPackageless(byId.get(id)!)) id = parentOf.get(id);
+    if (id === undefined || !isTelemetryFrame(byId.get(id)!)) continue;
+    let entry = byId.get(id)!;
+    // Climb the run of telemetry frames (and the internals between them) to its outermost one.
+    for (let up = parentOf.get(id); up !== undefined; up = parentOf.get(up)) {
+      const node = byId.get(up)!;
+      if (isPackageless(node)) continue;
+      if (!isTelemetryFrame(node)) break;
+      entry = node;
+    }
+    const key = keyOf(entry);
+    totals.set(key, (totals.get(key) ?? 0) + (deltas[i + 1] ?? 0) / 1000);
+  }
+  return totals;
+}
+
 function average<P>(profiles: P[], keyOf: (node: ProfileNode) => string, measure: (p: P, keyOf: (node: ProfileNode) => string) => Totals): Totals {
   const sum: Totals = new Map();
   for (const p of profiles) for (const [k, v] of measure(p, keyOf)) sum.set(k, (sum.get(k) ?? 0) + v);
@@ -121,6 +173,10 @@ if (on.length > 0 || off.length > 0) {
   console.log(diffTable(average(on, packageOf, selfTimes), average(off, packageOf, selfTimes), 20, 'Self time by package'));
   console.log();
   console.log(diffTable(average(on, functionOf, selfTimes), average(off, functionOf, selfTimes), top, 'Self time by function'));
+  console.log();
+  // "off" runs a little of this code too (the session's async context lives in
+  // src/telemetry): its figure is the classification's floor.
+  console.log(diffTable(average(on, functionOf, telemetryEntryTimes), average(off, functionOf, telemetryEntryTimes), top, 'Time inside telemetry code, by entry point'));
 }
 
 // Allocation is far steadier than CPU time on a shared machine: the same variant's runs
