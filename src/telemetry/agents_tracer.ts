@@ -9,7 +9,8 @@ import { getSessionContext } from './session_context.js';
  * that the trace policy left out (`agentSpans: false` in its session context), every span
  * agents-js starts is a non-recording stand-in that carries the parent's span context: no
  * span is built, sampled, processed or exported, child spans nest under the session span
- * as before, and log records written inside still carry the session's trace and span ids.
+ * as before, and log records written inside still carry the session's trace and span ids
+ * (the session span's own, since no agents-js span of the call exists).
  * Everywhere else, the real provider's tracer answers.
  */
 export class CallSampledTracerProvider implements TracerProvider {
@@ -42,10 +43,17 @@ class CallSampledTracer implements Tracer {
       if (rest.length === 2) return this.inner.startActiveSpan(name, rest[0], rest[1]);
       return this.inner.startActiveSpan(name, rest[0], rest[1], rest[2]);
     }
-    const fn = rest[rest.length - 1];
-    const parent = rest.length === 3 ? rest[1] : context.active();
+    const fn = rest[rest.length - 1] as (span: Span) => ReturnType<F>;
+    const active = context.active();
+    const parent = rest.length === 3 ? rest[1] : active;
     const span = standIn(parent);
-    return context.with(trace.setSpan(parent, span), fn as (span: Span) => ReturnType<F>, undefined, span);
+    // Run in the parent's context itself when it is already the active one (agents-js passes
+    // the active context almost always): the stand-in carries the same span context, so
+    // nothing a span or log record inside reads changes, and no context is switched. The
+    // active span inside is then the real parent (openrtc's session span) rather than a
+    // copy that records nothing; agents-js only asks whether there is one.
+    if (parent === active) return fn(span);
+    return context.with(trace.setSpan(parent, span), fn, undefined, span);
   }
 }
 
