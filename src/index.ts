@@ -83,7 +83,7 @@ export { bindAgentsLogger } from './telemetry/agents_logger.js';
 export type { BindAgentsLoggerOptions } from './telemetry/agents_logger.js';
 export { attachPoolLogging } from './telemetry/pool_logging.js';
 export type { PoolLogSink } from './telemetry/pool_logging.js';
-export type { TracePolicy, TracedCall } from './telemetry/trace_policy.js';
+export type { AgentLogsPolicy, TracePolicy, TracedCall } from './telemetry/trace_policy.js';
 export {
   ATTR_AGENT,
   ATTR_AGENT_SPANS,

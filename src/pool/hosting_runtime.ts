@@ -8,6 +8,7 @@ import type { LatencyEvent, PoolEventMap, PoolEventName, PoolListener, ProviderE
 import type { VoiceGatewayExporter } from '../voicegateway/exporter.js';
 import type { RuntimeSnapshot } from '../telemetry/runtime_snapshot.js';
 import { type SessionContext, runWithSessionContext } from '../telemetry/session_context.js';
+import { keepsAgentDetailLogs } from '../telemetry/trace_policy.js';
 import type { Clock } from '../util/clock.js';
 import type { TypedEvents } from '../util/typed_events.js';
 import type { PoolRuntime } from '../worker/pool_runtime.js';
@@ -91,6 +92,7 @@ export class HostingRuntime implements PoolRuntime {
   sessionContext = (ticket: AdmissionTicket): SessionContext => ({
     tenant: ticket.tenant, agent: ticket.agentName, sessionId: ticket.jobId, jobId: ticket.jobId, roomName: ticket.roomName,
     agentSpans: ticket.agentSpans,
+    agentLogs: keepsAgentDetailLogs(this.parts.resolved.tracing, ticket.agentSpans),
   });
 
   /**

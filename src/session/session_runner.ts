@@ -113,17 +113,25 @@ export class RunningSession {
 
   private async run(): Promise<SessionEnd> {
     const { ticket, deps } = this;
-    ticket.markStarted(deps.clock.now());
+    const startedAt = deps.clock.now();
     const span = trace.getTracer(TRACER_NAME).startSpan(
       SPAN_SESSION,
       { attributes: { [ATTR_TENANT]: ticket.tenant, [ATTR_AGENT]: ticket.agentName, [ATTR_JOB_ID]: ticket.jobId } },
       ticket.traceContext,
     );
     const spanContext = trace.setSpan(ticket.traceContext, span);
+    const sessionContext = deps.sessionContext(ticket);
+    // Marked started inside the call's contexts, so that what sessionStarted's listeners
+    // write (openrtc's session_started line) carries this call's ids and trace.
+    try {
+      context.with(spanContext, () => runWithSessionContext(sessionContext, () => ticket.markStarted(startedAt)));
+    } catch (error) {
+      span.end();
+      throw error;
+    }
     if (trace.isSpanContextValid(span.spanContext())) this.traceId = span.spanContext().traceId;
     const resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession } = {};
 
-    const sessionContext = deps.sessionContext(ticket);
     await context.with(spanContext, () =>
       runWithSessionContext(sessionContext, () => this.providers.run(() => this.start(resources))),
     ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));

@@ -7,7 +7,8 @@ export type PoolLogSink = Pick<Logger, 'info' | 'warn'>;
 
 /**
  * Logs what an operator acts on: breaker transitions (warn when one opens), refusals,
- * loader failures, expired reservations, session failures and draining. Pool events are
+ * loader failures, expired reservations, each session's start and end (warn when it
+ * failed) and draining. Pool events are
  * emitted outside any session context, so every record names its tenant explicitly.
  * Returns a function that stops logging.
  */
@@ -39,12 +40,18 @@ export function attachPoolLogging(pool: ObservedPool, logger: PoolLogSink): () =
         `accepted call for tenant "${e.tenant}" got no assignment; its slot is free again`,
       );
     }),
-    pool.on('sessionEnded', (e) => {
-      if (e.outcome !== 'failed') return;
-      logger.warn(
-        { event: 'session_failed', tenant: e.tenant, agent: e.agent, jobId: e.jobId, durationMs: e.durationMs, detail: e.detail },
-        `session for tenant "${e.tenant}" failed`,
+    // One line when a call starts and one when it ends, for every call: the per-call record
+    // an operator greps for, whichever calls the trace policy keeps agents-js's detail for.
+    pool.on('sessionStarted', (e) => {
+      logger.info(
+        { event: 'session_started', tenant: e.tenant, agent: e.agent, jobId: e.jobId, sessionId: e.sessionId },
+        `session started for tenant "${e.tenant}" (agent ${e.agent})`,
       );
+    }),
+    pool.on('sessionEnded', (e) => {
+      const fields = { tenant: e.tenant, agent: e.agent, jobId: e.jobId, sessionId: e.sessionId, outcome: e.outcome, durationMs: e.durationMs, detail: e.detail };
+      if (e.outcome === 'failed') logger.warn({ event: 'session_failed', ...fields }, `session for tenant "${e.tenant}" failed`);
+      else logger.info({ event: 'session_ended', ...fields }, `session for tenant "${e.tenant}" ended: ${e.outcome}`);
     }),
     pool.on('diagnostic', (e) => {
       logger.warn({ event: 'pool_diagnostic', code: e.code }, e.message);

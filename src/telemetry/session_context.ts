@@ -13,6 +13,11 @@ export interface SessionContext {
    * are recorded whatever it says); absent or true, they are recorded.
    */
   agentSpans?: boolean;
+  /**
+   * False when the trace policy left this call's agents-js log lines below `warn` out
+   * (agents_logger.ts); absent or true, they are written.
+   */
+  agentLogs?: boolean;
 }
 
 // A slot of the process's one async store, shared with the provider scope and OpenTelemetry.

@@ -10,10 +10,11 @@ export interface TracedCall {
 }
 
 /**
- * Which calls record agents-js's own spans (the agent session, each turn, each model
- * request). openrtc's admission and session spans are recorded for every call either way;
- * the head sampler (`OTEL_TRACES_SAMPLER`, or `startTelemetry`'s `sampler`) still decides
- * whether a call's trace is recorded at all.
+ * Which calls record agents-js's own detail: its spans (the agent session, each turn, each
+ * model request) and, by default, its `info`, `debug` and `trace` log lines. openrtc's
+ * admission and session spans, its per-call log lines and agents-js's warnings and errors
+ * are recorded for every call either way; the head sampler (`OTEL_TRACES_SAMPLER`, or
+ * `startTelemetry`'s `sampler`) still decides whether a call's trace is recorded at all.
  */
 export interface TracePolicy {
   /**
@@ -27,9 +28,24 @@ export interface TracePolicy {
    * debugged, say). Job or room metadata `"trace": "full"` does the same for one call.
    */
   fullTrace?: (call: TracedCall) => boolean;
+  /**
+   * Which calls keep agents-js's log lines below `warn` (several per turn: "Creating speech
+   * handle", "playout completed without interruption", ...). `'detailed'` (the default): only
+   * the calls whose agents-js spans are recorded (the share, `fullTrace`, `"trace": "full"`);
+   * the others still log agents-js's warnings and errors, and openrtc's own
+   * `session_started` and `session_ended` lines. `'all'`: every call, as `agents start` does.
+   * The logger's level applies on top of either. On the text-only benchmark those lines were
+   * about half of what telemetry's own code costs (docs/telemetry.md).
+   */
+  agentLogs?: AgentLogsPolicy;
 }
 
+export type AgentLogsPolicy = 'detailed' | 'all';
+
 export const DEFAULT_AGENT_SPAN_SHARE = 0.01;
+export const DEFAULT_AGENT_LOGS: AgentLogsPolicy = 'detailed';
+const AGENT_LOGS_POLICIES: readonly AgentLogsPolicy[] = ['detailed', 'all'];
+const POLICY_FIELDS = ['agentSpanShare', 'fullTrace', 'agentLogs'];
 
 /** The metadata key and value that ask for every span of one call. */
 export const FULL_TRACE_METADATA_KEY = 'trace';
@@ -38,26 +54,35 @@ export const FULL_TRACE_METADATA_VALUE = 'full';
 export interface ResolvedTracePolicy {
   agentSpanShare: number;
   fullTrace: ((call: TracedCall) => boolean) | undefined;
+  agentLogs: AgentLogsPolicy;
 }
 
 export function resolveTracePolicy(policy: TracePolicy | undefined, option = 'tracing'): ResolvedTracePolicy {
-  if (policy === undefined) return { agentSpanShare: DEFAULT_AGENT_SPAN_SHARE, fullTrace: undefined };
+  if (policy === undefined) return { agentSpanShare: DEFAULT_AGENT_SPAN_SHARE, fullTrace: undefined, agentLogs: DEFAULT_AGENT_LOGS };
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
-    throw invalidOption(option, 'must be an object with `agentSpanShare` and/or `fullTrace`', policy);
+    throw invalidOption(option, 'must be an object with `agentSpanShare`, `fullTrace` and/or `agentLogs`', policy);
   }
   for (const key of Object.keys(policy)) {
-    if (key !== 'agentSpanShare' && key !== 'fullTrace') {
-      throw new OpenRtcError('invalid_option', `\`${option}.${key}\` is not a trace policy field (known: agentSpanShare, fullTrace)`);
+    if (!POLICY_FIELDS.includes(key)) {
+      throw new OpenRtcError('invalid_option', `\`${option}.${key}\` is not a trace policy field (known: ${POLICY_FIELDS.join(', ')})`);
     }
   }
-  const { agentSpanShare = DEFAULT_AGENT_SPAN_SHARE, fullTrace } = policy;
+  const { agentSpanShare = DEFAULT_AGENT_SPAN_SHARE, fullTrace, agentLogs = DEFAULT_AGENT_LOGS } = policy;
   if (typeof agentSpanShare !== 'number' || !(agentSpanShare >= 0 && agentSpanShare <= 1)) {
     throw invalidOption(`${option}.agentSpanShare`, 'must be a number from 0 to 1', agentSpanShare);
   }
   if (fullTrace !== undefined && typeof fullTrace !== 'function') {
     throw invalidOption(`${option}.fullTrace`, 'must be a function (call) => boolean', fullTrace);
   }
-  return { agentSpanShare, fullTrace };
+  if (!AGENT_LOGS_POLICIES.includes(agentLogs)) {
+    throw invalidOption(`${option}.agentLogs`, `must be one of ${AGENT_LOGS_POLICIES.map((p) => `'${p}'`).join(', ')}`, agentLogs);
+  }
+  return { agentSpanShare, fullTrace, agentLogs };
+}
+
+/** Whether a call keeps agents-js's log lines below `warn`, given whether its spans are recorded. */
+export function keepsAgentDetailLogs(policy: ResolvedTracePolicy, agentSpans: boolean): boolean {
+  return agentSpans || policy.agentLogs === 'all';
 }
 
 /**

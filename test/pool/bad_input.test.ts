@@ -243,8 +243,9 @@ describe('constructor validation', () => {
     ['tracing.agentSpanShare: 1.5', { tracing: { agentSpanShare: 1.5 } }, '`tracing.agentSpanShare` must be a number from 0 to 1; got 1.5'],
     ['tracing.agentSpanShare: NaN', { tracing: { agentSpanShare: NaN } }, '`tracing.agentSpanShare` must be a number from 0 to 1; got NaN'],
     ['tracing.fullTrace that is not a function', { tracing: { fullTrace: true } }, '`tracing.fullTrace` must be a function (call) => boolean; got true'],
-    ['a misspelled tracing key', { tracing: { share: 0.5 } }, '`tracing.share` is not a trace policy field (known: agentSpanShare, fullTrace)'],
-    ['tracing that is not an object', { tracing: 0.5 }, '`tracing` must be an object with `agentSpanShare` and/or `fullTrace`; got 0.5'],
+    ['a misspelled tracing key', { tracing: { share: 0.5 } }, '`tracing.share` is not a trace policy field (known: agentSpanShare, fullTrace, agentLogs)'],
+    ['tracing that is not an object', { tracing: 0.5 }, '`tracing` must be an object with `agentSpanShare`, `fullTrace` and/or `agentLogs`; got 0.5'],
+    ['tracing.agentLogs that is not a policy', { tracing: { agentLogs: 'some' } }, "`tracing.agentLogs` must be one of 'detailed', 'all'; got a string"],
   ];
 
   it.each(cases)('rejects %s with invalid_option', (_label, options, message) => {

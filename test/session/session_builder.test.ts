@@ -164,6 +164,8 @@ describe('buildSession()', () => {
     expect(pool.runtime.sessionContext(acme.ticket)).toEqual({
       tenant: 'acme', agent: 'support', sessionId: acme.ticket.jobId, jobId: acme.ticket.jobId, roomName: acme.ticket.roomName,
       agentSpans: acme.ticket.agentSpans,
+      // The default trace policy keeps agents-js's detail lines for the calls whose spans it keeps.
+      agentLogs: acme.ticket.agentSpans,
     });
     runWithSessionContext(pool.runtime.sessionContext(acme.ticket), () => {
       expect(currentSessionId()).toBe(acme.ticket.jobId);

@@ -135,6 +135,40 @@ describe('bindAgentsLogger', () => {
     expect(inside).toHaveProperty('trace_id');
   });
 
+  it("leaves agents-js's lines below warn out of a call whose context says so, and only of that call", async () => {
+    const { out, logger } = await setup();
+    cleanups.push(bindAgentsLogger(logger));
+    // A child made before any call, as agents-js makes its module loggers.
+    const early = agentsLog().child({ module: 'voice' });
+    const globex: SessionContext = { ...acme, tenant: 'globex', sessionId: 'job-8', jobId: 'job-8', agentLogs: true };
+    const quiet: SessionContext = { ...acme, agentLogs: false };
+    // Two calls at once: each awaits between its records, so their records interleave.
+    const write = async (context: SessionContext) => runWithSessionContext(context, async () => {
+      for (const level of ['trace', 'debug', 'info', 'warn', 'error'] as const) {
+        early[level](`${context.tenant} ${level}`);
+        await Promise.resolve();
+        agentsLog().child({ speechId: 's1' })[level](`${context.tenant} child ${level}`);
+      }
+    });
+    await Promise.all([write(quiet), write(globex)]);
+    early.info('outside any call');
+    const lines = (tenant: string) => out.records.filter((r) => r.tenant === tenant).map((r) => r.msg);
+    expect(lines('acme')).toEqual(['acme warn', 'acme child warn', 'acme error', 'acme child error']);
+    expect(lines('globex')).toEqual(['debug', 'info', 'warn', 'error'].flatMap((level) => [`globex ${level}`, `globex child ${level}`]));
+    expect(out.records.at(-1)).toMatchObject({ msg: 'outside any call', module: 'voice' });
+  });
+
+  it('keeps a level set on the gated logger on the logger itself, gates included', async () => {
+    const { out, logger } = await setup();
+    cleanups.push(bindAgentsLogger(logger));
+    const agents = agentsLog();
+    agents.level = 'trace';
+    expect(agents.level).toBe('trace');
+    runWithSessionContext({ ...acme, agentLogs: false }, () => agents.trace('left out'));
+    runWithSessionContext({ ...acme, agentLogs: true }, () => agents.trace('kept'));
+    expect(out.records.map((r) => r.msg)).toEqual(['kept']);
+  });
+
   it('restores the previous agents-js logger', async () => {
     const { logger } = await setup();
     const restore = bindAgentsLogger(logger);

@@ -14,6 +14,8 @@ beforeAll(async () => {
   h = await startWorkerHarness({
     observe: { logger: { level: 'debug' } },
     pool: {
+      // Every call keeps agents-js's detail lines here; trace_policy.e2e.test.ts covers the default.
+      tracing: { agentLogs: 'all' },
       tenantConfig: {
         acme: { llm: new ScriptedLLM({ reply: (t) => `acme: ${t}`, provider: 'openai', model: 'gpt-4o' }) },
         globex: { llm: new ScriptedLLM({ reply: (t) => `globex: ${t}`, provider: 'anthropic', model: 'claude-sonnet' }) },

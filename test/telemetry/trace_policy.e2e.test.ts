@@ -8,6 +8,8 @@ import { type WorkerHarness as Harness, startWorkerHarness } from '../helpers/wo
 // Whole calls through the pool, the worker and agents-js: the trace policy is decided at
 // admission and holds for everything the call's session does.
 let h: Harness;
+const PINO_INFO = 30;
+const PINO_WARN = 40;
 
 beforeAll(async () => {
   const llm = () => new ScriptedLLM({ reply: (t) => `ok: ${t}`, provider: 'openai', model: 'gpt-4o' });
@@ -40,9 +42,27 @@ describe('the trace policy of whole calls', () => {
     expect(admission.attributes[ATTR_AGENT_SPANS]).toBe(false);
     expect([...names].sort()).toEqual([SPAN_ADMISSION, SPAN_SESSION]);
     expect(spanOfJob(spans, SPAN_SESSION, call.jobId).attributes[ATTR_TENANT]).toBe('acme');
-    // The session's agents-js log records still carry its trace.
-    const traceId = admission.spanContext().traceId;
-    expect(h.logs.some((r) => r.component === 'livekit-agents' && r.trace_id === traceId)).toBe(true);
+  });
+
+  it("keeps a left-out call's openrtc lines and agents-js's warnings, not agents-js's detail, while a chosen call of another tenant keeps all", async () => {
+    // At once, so that the two calls' records are written interleaved.
+    const left = h.call('acme', ['hello', 'what is my balance?']);
+    const chosen = h.call('globex', ['hello', 'thanks']);
+    await h.settle([left, chosen]);
+    const leftTrace = (await traceOfCall(left.jobId)).admission.spanContext().traceId;
+    const chosenTrace = (await traceOfCall(chosen.jobId)).admission.spanContext().traceId;
+    const agentsLines = (traceId: string) => h.logs.filter((r) => r.component === 'livekit-agents' && r.trace_id === traceId);
+    const events = (traceId: string) => h.logs.filter((r) => r.trace_id === traceId && typeof r.event === 'string').map((r) => r.event);
+
+    expect(agentsLines(leftTrace).filter((r) => Number(r.level) < PINO_WARN)).toEqual([]);
+    expect(agentsLines(chosenTrace).filter((r) => Number(r.level) < PINO_WARN).length).toBeGreaterThan(0);
+    for (const record of agentsLines(chosenTrace)) expect(record.tenant).toBe('globex');
+    // Both calls get openrtc's own start and end lines, in their own trace.
+    expect(events(leftTrace)).toEqual(['session_started', 'session_ended']);
+    expect(events(chosenTrace)).toEqual(['session_started', 'session_ended']);
+    expect(h.logs.find((r) => r.event === 'session_ended' && r.jobId === left.jobId)).toMatchObject({
+      level: PINO_INFO, tenant: 'acme', agent: 'support', sessionId: left.jobId, outcome: 'success',
+    });
   });
 
   it('records every span of a call the fullTrace callback chose', async () => {

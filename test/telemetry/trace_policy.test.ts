@@ -6,8 +6,8 @@ const jobs = Array.from({ length: 2_000 }, (_, i) => `AJ_${i.toString(36)}`);
 const chosen = (share: number) => jobs.filter((id) => recordsAgentSpans(resolveTracePolicy({ agentSpanShare: share }), callOf(id), {}, {}));
 
 describe('the trace policy', () => {
-  it('defaults to a tenth of calls and no callback', () => {
-    expect(resolveTracePolicy(undefined)).toEqual({ agentSpanShare: 0.01, fullTrace: undefined });
+  it('defaults to one call in a hundred, no callback, and agents-js detail lines only for those calls', () => {
+    expect(resolveTracePolicy(undefined)).toEqual({ agentSpanShare: 0.01, fullTrace: undefined, agentLogs: 'detailed' });
   });
 
   it('records agents-js spans for no call at share 0 and for every call at share 1', () => {
