@@ -8,9 +8,8 @@ export type PoolLogSink = Pick<Logger, 'info' | 'warn'>;
 /**
  * Logs what an operator acts on: breaker transitions (warn when one opens), refusals,
  * loader failures, expired reservations, each session's start and end (warn when it
- * failed) and draining. Pool events are
- * emitted outside any session context, so every record names its tenant explicitly.
- * Returns a function that stops logging.
+ * failed) and draining. Most pool events are emitted outside any session context, so
+ * every record names its tenant explicitly. Returns a function that stops logging.
  */
 export function attachPoolLogging(pool: ObservedPool, logger: PoolLogSink): () => void {
   const unsubscribe = [
