@@ -34,21 +34,28 @@ interface Profile {
 
 type Totals = Map<string, number>;
 
-/** Self time in ms per key, from sample time deltas. */
-function selfTimes(profile: Profile, keyOf: (node: ProfileNode) => string): Totals {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/**
+ * Ms per key over a profile's samples: `keyFor` names what a sample (its leaf node's id)
+ * is charged to, or undefined to leave it out. A sample's time is the delta to the next one.
+ */
+function chargeSamples(profile: Profile, keyFor: (leaf: number) => string | undefined): Totals {
   const totals: Totals = new Map();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   for (let i = 0; i < samples.length; i++) {
-    // A sample's time is the delta to the next one.
-    const ms = (deltas[i + 1] ?? 0) / 1000;
-    const node = byId.get(samples[i]!);
-    if (!node) continue;
-    const key = keyOf(node);
-    totals.set(key, (totals.get(key) ?? 0) + ms);
+    const key = keyFor(samples[i]!);
+    if (key !== undefined) totals.set(key, (totals.get(key) ?? 0) + (deltas[i + 1] ?? 0) / 1000);
   }
   return totals;
+}
+
+/** Self time in ms per key, from sample time deltas. */
+function selfTimes(profile: Profile, keyOf: (node: ProfileNode) => string): Totals {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  return chargeSamples(profile, (leaf) => {
+    const node = byId.get(leaf);
+    return node === undefined ? undefined : keyOf(node);
+  });
 }
 
 /** KB allocated per key: every sampled allocation the profile kept, collected ones included. */
@@ -119,13 +126,10 @@ function telemetryEntryTimes(profile: Profile, keyOf: (node: ProfileNode) => str
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  const totals: Totals = new Map();
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  for (let i = 0; i < samples.length; i++) {
-    let id: number | undefined = samples[i];
+  return chargeSamples(profile, (leaf) => {
+    let id: number | undefined = leaf;
     while (id !== undefined && isPackageless(byId.get(id)!)) id = parentOf.get(id);
-    if (id === undefined || !isTelemetryFrame(byId.get(id)!)) continue;
+    if (id === undefined || !isTelemetryFrame(byId.get(id)!)) return undefined;
     let entry = byId.get(id)!;
     // Climb the run of telemetry frames (and the internals between them) to its outermost one.
     for (let up = parentOf.get(id); up !== undefined; up = parentOf.get(up)) {
@@ -134,10 +138,8 @@ function telemetryEntryTimes(profile: Profile, keyOf: (node: ProfileNode) => str
       if (!isTelemetryFrame(node)) break;
       entry = node;
     }
-    const key = keyOf(entry);
-    totals.set(key, (totals.get(key) ?? 0) + (deltas[i + 1] ?? 0) / 1000);
-  }
-  return totals;
+    return keyOf(entry);
+  });
 }
 
 function average<P>(profiles: P[], keyOf: (node: ProfileNode) => string, measure: (p: P, keyOf: (node: ProfileNode) => string) => Totals): Totals {

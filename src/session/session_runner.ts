@@ -121,10 +121,12 @@ export class RunningSession {
     );
     const spanContext = trace.setSpan(ticket.traceContext, span);
     const sessionContext = deps.sessionContext(ticket);
+    // Runs `fn` as part of this call: under its session span, with its session context.
+    const inCall = <T>(fn: () => T): T => context.with(spanContext, () => runWithSessionContext(sessionContext, fn));
     // Marked started inside the call's contexts, so that what sessionStarted's listeners
     // write (openrtc's session_started line) carries this call's ids and trace.
     try {
-      context.with(spanContext, () => runWithSessionContext(sessionContext, () => ticket.markStarted(startedAt)));
+      inCall(() => ticket.markStarted(startedAt));
     } catch (error) {
       span.end();
       throw error;
@@ -132,9 +134,8 @@ export class RunningSession {
     if (trace.isSpanContextValid(span.spanContext())) this.traceId = span.spanContext().traceId;
     const resources: { connection?: CallConnection; jobContext?: JobContext; session?: voice.AgentSession } = {};
 
-    await context.with(spanContext, () =>
-      runWithSessionContext(sessionContext, () => this.providers.run(() => this.start(resources))),
-    ).catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
+    await inCall(() => this.providers.run(() => this.start(resources)))
+      .catch((error: unknown) => this.end('failed', `entry failed: ${describeError(error)}`));
 
     const result = await this.ended;
     // LiveKit fails a job whose agent leaves the room before the job reports its end, so
@@ -144,19 +145,17 @@ export class RunningSession {
     } catch {
       // Reporting is best effort; the call's own outcome stands.
     }
-    await context.with(spanContext, () =>
-      runWithSessionContext(sessionContext, async () => {
-        // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
-        // that starts spans and writes logs: they belong to this call as much as its turns do.
-        await this.providers.run(() => this.teardown(resources));
-        // Whatever agents-js attached to this call's provider views goes with them.
-        this.providers.close();
-        // Freeing the slot records the outcome with the breaker and emits sessionEnded; doing
-        // it here puts a breaker transition on this call's trace and gives the records it
-        // causes (session_failed, breaker_transition) this session's ids.
-        await ticket.finish(result.outcome, result.detail);
-      }),
-    );
+    await inCall(async () => {
+      // Closing the session still runs agents-js code (drain, on_exit, the last user turn)
+      // that starts spans and writes logs: they belong to this call as much as its turns do.
+      await this.providers.run(() => this.teardown(resources));
+      // Whatever agents-js attached to this call's provider views goes with them.
+      this.providers.close();
+      // Freeing the slot records the outcome with the breaker and emits sessionEnded; doing
+      // it here puts a breaker transition on this call's trace and gives the records it
+      // causes (session_failed, breaker_transition) this session's ids.
+      await ticket.finish(result.outcome, result.detail);
+    });
     span.setAttribute(ATTR_OUTCOME, result.outcome);
     if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.detail });
     span.end();

@@ -57,8 +57,9 @@ export interface ResolvedTracePolicy {
   agentLogs: AgentLogsPolicy;
 }
 
-export function resolveTracePolicy(policy: TracePolicy | undefined, option = 'tracing'): ResolvedTracePolicy {
-  if (policy === undefined) return { agentSpanShare: DEFAULT_AGENT_SPAN_SHARE, fullTrace: undefined, agentLogs: DEFAULT_AGENT_LOGS };
+export function resolveTracePolicy(given: TracePolicy | undefined, option = 'tracing'): ResolvedTracePolicy {
+  // No policy is the empty one: every field takes its default below.
+  const policy = given ?? {};
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
     throw invalidOption(option, 'must be an object with `agentSpanShare`, `fullTrace` and/or `agentLogs`', policy);
   }
