@@ -57,6 +57,10 @@ export interface ReportOptions {
   sessions: number;
   turns: number;
   rounds: number;
+  /** Consecutive rounds each set of three worker processes measured. */
+  roundsPerWorker: number;
+  /** Batches of `sessions` calls in each measured window. */
+  batches: number;
   warmupSessions: number;
   /** The trace policy's agent span share of the `on` worker; undefined: the pool default. */
   agentSpanShare: number | undefined;
@@ -120,7 +124,7 @@ export function builtinsLine(loaded: Record<Variant, string[]>): string {
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 export function formatReport(report: BenchReport): string {
-  const { sessions, turns, rounds, warmupSessions, agentSpanShare } = report.options;
+  const { sessions, turns, rounds, roundsPerWorker, batches, warmupSessions, agentSpanShare } = report.options;
   const header = ['telemetry', 'runs', 'CPU ms (median)', 'CPU ms (each round)', 'wall ms (median)', 'loop p99 ms (median)'];
   const row = (s: VariantSummary) => [
     s.variant, String(s.runs.length), s.medianCpuMs.toFixed(0), s.runs.map((r) => r.cpuMs.toFixed(0)).join(' '),
@@ -139,7 +143,8 @@ export function formatReport(report: BenchReport): string {
       ? 'the goal (under 5%) is not met: the whole interval is above it'
       : 'the goal (under 5%) is not shown: the interval reaches above it (more rounds narrow it)';
   return [
-    `${sessions} concurrent sessions x ${turns} text turns, ${warmupSessions} warm-up sessions per worker, ${rounds} paired rounds ` +
+    `${sessions} concurrent sessions x ${turns} text turns${batches === 1 ? '' : `, ${batches} batches one after another per measurement`}, ${warmupSessions} warm-up sessions per worker, ${rounds} paired rounds, ` +
+      `${roundsPerWorker === 1 ? 'new worker processes every round' : `each set of worker processes measured in ${roundsPerWorker} consecutive rounds`} ` +
       `(off, on and an A/A control in each, every order of the three in turn, each measured once the others are idle); trace policy of "on": ${agentSpanShare === undefined ? 'the default' : `agentSpanShare ${agentSpanShare}`}`,
     ...lines,
     `CPU overhead of telemetry, paired per round (on / off - 1): ${ratio(report.paired.on)}`,

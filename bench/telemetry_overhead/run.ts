@@ -24,7 +24,24 @@ export interface BenchOptions {
   turns?: number;
   /** Paired rounds; each runs off, on and control once, in each of the six orders in turn. Default 3. */
   rounds?: number;
-  /** Sessions each worker hosts before measuring, so every variant starts warm. Default 10. */
+  /**
+   * Batches of `sessions` calls each variant hosts per round, one after another, measured as
+   * one window (CPU of the whole window, waits between batches included). Default 1. A
+   * warm worker runs a mark-compact only every few batches, and a one-batch window either
+   * pays all of it or none; several batches share it out as a long-running worker does.
+   */
+  batches?: number;
+  /**
+   * Consecutive rounds one set of three worker processes measures before it is replaced by
+   * a fresh set. Default 1 (new processes every round). More rounds per set put more of the
+   * run into measuring warm workers instead of warming new ones up; fresh sets still
+   * sample what differs between processes (the A/A control shows how much that is).
+   */
+  roundsPerWorker?: number;
+  /**
+   * Sessions each worker hosts before its first measurement, in batches the size of the
+   * measured one, so every variant is measured warm. Default 10.
+   */
   warmupSessions?: number;
   /** Trace policy share for the `on` worker. Default: the pool's default. */
   agentSpanShare?: number;
@@ -56,6 +73,8 @@ const ORDERS: readonly Variant[][] = [
 ];
 
 const IDLE_SPAN_MS = 300;
+/** Under the stand-in's target load (0.7, as LiveKit's), with room for the next batch. */
+const LOW_LOAD = 0.5;
 const IDLE_TIMEOUT_MS = 15_000;
 
 /**
@@ -81,6 +100,8 @@ export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}):
     sessions: options.sessions ?? 50,
     turns: options.turns ?? 4,
     rounds: options.rounds ?? 3,
+    roundsPerWorker: Math.max(1, options.roundsPerWorker ?? 1),
+    batches: Math.max(1, options.batches ?? 1),
     warmupSessions: options.warmupSessions ?? 10,
     agentSpanShare: options.agentSpanShare,
   };
@@ -88,26 +109,28 @@ export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}):
   const entry = options.fromSource ? sourceWorker() : compileWorker();
   const runs: PhaseResult[] = [];
   const quietWaits: number[] = [];
-  for (let round = 0; round < resolved.rounds; round++) {
-    // Every order of the three in turn (six rounds cover them all), so that each variant
-    // is measured as often right after each other one. A rotation alone would always put
-    // the control right after "on" and never "off", and a worker's own collections after
-    // its batch land on whichever worker is measured next.
-    const order = ORDERS[round % ORDERS.length]!;
-    // The workers of a round start together and wait idle, so process start-up (seconds
-    // of module loading) is paid once per round and never inside a measurement.
-    const workers = await Promise.all(order.map((variant) => startWorker(entry, variant, resolved.agentSpanShare)));
+  for (let first = 0; first < resolved.rounds; first += resolved.roundsPerWorker) {
+    // The workers of a set start together and wait idle, so process start-up (seconds of
+    // module loading) is never inside a measurement; each is warmed up while the others idle.
+    const workers = await Promise.all(ORDERS[0]!.map((variant) => startWorker(entry, variant, resolved.agentSpanShare)));
     try {
-      for (const worker of workers) {
-        // Measured only once the round's other workers are idle: what they still do after
-        // their own batch (collections, timers) must not share the cores with this one.
-        const others = workers.filter((w) => w !== worker).map((w) => w.pid);
-        const result = await worker.measure(resolved, async () => {
+      for (const worker of workers) await worker.warmUp(resolved);
+      for (let round = first; round < Math.min(resolved.rounds, first + resolved.roundsPerWorker); round++) {
+        // Every order of the three in turn (six rounds cover them all), so that each variant
+        // is measured as often right after each other one. A rotation alone would always put
+        // the control right after "on" and never "off", and a worker's own collections after
+        // its batch land on whichever worker is measured next.
+        for (const variant of ORDERS[round % ORDERS.length]!) {
+          const worker = workers.find((w) => w.variant === variant)!;
+          // Measured only once the other workers are idle: what they still do after their
+          // own batch (collections, timers) must not share the cores with this one.
+          const others = workers.filter((w) => w !== worker).map((w) => w.pid);
           quietWaits.push(await waitUntilIdle(others));
-        });
-        log(`round ${round + 1}/${resolved.rounds} ${worker.variant.padEnd(7)}: cpu ${result.cpuMs.toFixed(0)} ms, ` +
-          `wall ${result.wallMs.toFixed(0)} ms, loop p99 ${result.loopP99Ms.toFixed(1)} ms, ${result.succeeded}/${result.sessions} ok`);
-        runs.push(result);
+          const result = await worker.measure(resolved);
+          log(`round ${round + 1}/${resolved.rounds} ${worker.variant.padEnd(7)}: cpu ${result.cpuMs.toFixed(0)} ms, ` +
+            `wall ${result.wallMs.toFixed(0)} ms, loop p99 ${result.loopP99Ms.toFixed(1)} ms, ${result.succeeded}/${result.sessions} ok`);
+          runs.push(result);
+        }
       }
     } finally {
       await Promise.all(workers.map((worker) => worker.stop()));
@@ -137,11 +160,10 @@ const builtinsOf = (runs: PhaseResult[], variant: Variant) =>
 interface BenchWorker {
   variant: Variant;
   pid: number | undefined;
-  /**
-   * Warms the worker up, runs `beforeMeasured`, then hosts `sessions` concurrent calls and
-   * returns the measurement.
-   */
-  measure(options: ReportOptions, beforeMeasured: () => Promise<void>): Promise<PhaseResult>;
+  /** Hosts `warmupSessions` calls, `sessions` at a time, unmeasured. */
+  warmUp(options: ReportOptions): Promise<void>;
+  /** Hosts `sessions` concurrent calls and returns the measurement. */
+  measure(options: ReportOptions): Promise<PhaseResult>;
   /** Drains the worker, waits for its process to exit and closes its server. */
   stop(): Promise<void>;
 }
@@ -195,9 +217,12 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
     throw error;
   }
   let callSeq = 0;
-  const phase = async (name: ArmMessage['phase'], sessions: number, turns: number): Promise<PhaseResult> => {
-    tell({ type: 'arm', phase: name, sessions });
-    await messages.next('armed');
+  // Right after a batch the worker reports a high load for a while (its load window), and
+  // the stand-in, like LiveKit, sends no job to a worker at or above the target load.
+  const lowLoad = () => server.waitFor(
+    () => server.workers.find((w) => w.connected && w.status === 'available' && w.load < LOW_LOAD), 'the worker to report a low load', 60_000);
+  /** Dispatches `sessions` concurrent calls; the promise rejects on the first refusal. */
+  const dispatchBatch = (name: ArmMessage['phase'], sessions: number, turns: number) => {
     const calls = Array.from({ length: sessions }, () => {
       callSeq += 1;
       return server.dispatch({
@@ -219,7 +244,24 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
       }
     });
     refusal.catch(() => undefined);
-    const flushed = await Promise.race([messages.next('flushed'), refusal]);
+    return { ended: Promise.all(calls.map((call) => call.ended)), refusal };
+  };
+  /**
+   * One measurement window: `batches` batches of `sessions` concurrent calls one after
+   * another (each once the worker reports a low load again), measured as one, so that work
+   * which comes once every few batches (a mark-compact) is shared out as in a long run.
+   */
+  const phase = async (name: ArmMessage['phase'], sessions: number, turns: number, batches = 1): Promise<PhaseResult> => {
+    await lowLoad();
+    tell({ type: 'arm', phase: name, sessions: sessions * batches });
+    await messages.next('armed');
+    let batch = dispatchBatch(name, sessions, turns);
+    for (let done = 1; done < batches; done++) {
+      await Promise.race([batch.ended, batch.refusal]);
+      await lowLoad();
+      batch = dispatchBatch(name, sessions, turns);
+    }
+    const flushed = await Promise.race([messages.next('flushed'), batch.refusal]);
     if (flushed.type !== 'flushed') throw new Error('unreachable');
     if (flushed.metricsUrl !== undefined) await (await fetch(flushed.metricsUrl)).text();
     tell({ type: 'scraped' });
@@ -230,11 +272,12 @@ async function startWorker(entry: WorkerEntry, variant: Variant, agentSpanShare:
   return {
     variant,
     pid: child.pid,
-    async measure(options, beforeMeasured) {
-      if (options.warmupSessions > 0) await phase('warmup', options.warmupSessions, options.turns);
-      await beforeMeasured();
-      return phase('measured', options.sessions, options.turns);
+    async warmUp(options) {
+      for (let warmed = 0; warmed < options.warmupSessions; warmed += options.sessions) {
+        await phase('warmup', Math.min(options.sessions, options.warmupSessions - warmed), options.turns);
+      }
     },
+    measure: (options) => phase('measured', options.sessions, options.turns, options.batches),
     stop,
   };
 }
@@ -277,6 +320,8 @@ if (invokedDirectly) {
     sessions: number('sessions'),
     turns: number('turns'),
     rounds: number('rounds'),
+    roundsPerWorker: number('rounds-per-worker'),
+    batches: number('batches'),
     warmupSessions: number('warmup'),
     agentSpanShare: number('agent-span-share'),
     fromSource: process.argv.includes('--from-source'),

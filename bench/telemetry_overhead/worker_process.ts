@@ -175,6 +175,8 @@ async function main(): Promise<void> {
     threads: Map<string, number>;
   } | undefined;
   let measuring: NonNullable<typeof phase> | undefined;
+  // Numbers each measured phase's profile files: a worker may be measured in several rounds.
+  let measuredPhases = 0;
   const loop = monitorEventLoopDelay({ resolution: 5 });
 
   // A refusal means the batch will never complete: say why where the driver's console shows it.
@@ -215,14 +217,15 @@ async function main(): Promise<void> {
       process.stderr.write(`gc ${variant}: ${[...gcByKind].map(([kind, g]) => `${kind} ${g.count}x ${g.ms.toFixed(0)} ms`).join(', ')}\n`);
     }
     const wallMs = performance.now() - current.startedAt;
+    if (current.arm.phase === 'measured') measuredPhases += 1;
     loop.disable();
     if (inspector && profileDir && current.arm.phase === 'measured') {
       const { profile } = await inspector.post('Profiler.stop');
-      writeFileSync(path.join(profileDir, `${variant}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      writeFileSync(path.join(profileDir, `${variant}-${process.pid}-${measuredPhases}.cpuprofile`), JSON.stringify(profile));
     }
     if (heapInspector && heapDir && current.arm.phase === 'measured') {
       const { profile } = await heapInspector.post('HeapProfiler.stopSampling');
-      writeFileSync(path.join(heapDir, `${variant}-${process.pid}.heapprofile`), JSON.stringify(profile));
+      writeFileSync(path.join(heapDir, `${variant}-${process.pid}-${measuredPhases}.heapprofile`), JSON.stringify(profile));
     }
     const result: PhaseResult = {
       phase: current.arm.phase,

@@ -31,7 +31,7 @@ describe('telemetry bench report: the verdict follows the interval, not the medi
       ({ variant, phase: 'measured', sessions: 1, succeeded: 1, cpuMs, wallMs: cpuMs, loopP99Ms: 1, builtinsLoaded: [] });
     for (const ratio of onOverOff) runs.push(run('off', 1000), run('on', 1000 * (1 + ratio)), run('control', 1000));
     return {
-      options: { sessions: 1, turns: 1, rounds: onOverOff.length, warmupSessions: 0, agentSpanShare: undefined },
+      options: { sessions: 1, turns: 1, rounds: onOverOff.length, roundsPerWorker: 1, batches: 1, warmupSessions: 0, agentSpanShare: undefined },
       on: summarize(runs, 'on'), off: summarize(runs, 'off'), control: summarize(runs, 'control'),
       cpuOverhead: 0,
       paired: { on: pairedRatio(runs, 'on'), control: pairedRatio(runs, 'control') },
