@@ -8,6 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { invalidOption } from '../../src/errors.js';
 import { DispatchServer } from '../../src/testing/dispatch_server.js';
 import { processCpuTicks } from '../density/process_tree.js';
 import { compileWithTsc } from '../tsc_build.js';
@@ -95,14 +96,21 @@ async function waitUntilIdle(pids: (number | undefined)[]): Promise<number> {
   }
 }
 
+/** A count option: its default when not given, else a whole number of at least `min` (a bad flag reads as NaN). */
+function countOption(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw invalidOption(name, `must be a whole number of at least ${min}`, value);
+  return value;
+}
+
 export async function runTelemetryOverheadBenchmark(options: BenchOptions = {}): Promise<BenchReport> {
   const resolved: ReportOptions = {
-    sessions: options.sessions ?? 50,
-    turns: options.turns ?? 4,
-    rounds: options.rounds ?? 3,
-    roundsPerWorker: Math.max(1, options.roundsPerWorker ?? 1),
-    batches: Math.max(1, options.batches ?? 1),
-    warmupSessions: options.warmupSessions ?? 10,
+    sessions: countOption('sessions', options.sessions, 50),
+    turns: countOption('turns', options.turns, 4),
+    rounds: countOption('rounds', options.rounds, 3),
+    roundsPerWorker: countOption('roundsPerWorker', options.roundsPerWorker, 1),
+    batches: countOption('batches', options.batches, 1),
+    warmupSessions: countOption('warmupSessions', options.warmupSessions, 10, 0),
     agentSpanShare: options.agentSpanShare,
   };
   const log = options.log ?? (() => undefined);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { PhaseResult, Variant } from '../../bench/telemetry_overhead/protocol.js';
 import { type BenchReport, formatReport, medianInterval, pairedRatio, summarize } from '../../bench/telemetry_overhead/report.js';
+import { runTelemetryOverheadBenchmark } from '../../bench/telemetry_overhead/run.js';
+
+describe('telemetry bench options', () => {
+  it('refuses a count that is not a whole number of at least 1 (0 for warm-up), naming the option, before starting anything', async () => {
+    await expect(runTelemetryOverheadBenchmark({ batches: 0 })).rejects.toThrow('`batches` must be a whole number of at least 1; got 0');
+    await expect(runTelemetryOverheadBenchmark({ roundsPerWorker: Number.NaN })).rejects.toThrow('`roundsPerWorker` must be a whole number of at least 1');
+    await expect(runTelemetryOverheadBenchmark({ warmupSessions: -1 })).rejects.toThrow('`warmupSessions` must be a whole number of at least 0; got -1');
+  });
+});
 
 describe('telemetry bench report: the interval for the median round', () => {
   it('takes the 4th smallest and 4th largest of 15 rounds (coverage 96.5%), whatever their order', () => {
